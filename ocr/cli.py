@@ -1,0 +1,215 @@
+"""The ``scanscribe`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+"""Some input failed (the rest was still processed)."""
+EXIT_USAGE = 2
+
+
+def _int_tuple(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(t) for t in text.split(",") if t.strip())
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of sizes") from e
+
+
+def add_train(sub: argparse._SubParsersAction) -> None:
+    from ocr.augment import AugmentConfig  # noqa: F401  (documented defaults)
+    from ocr.mlp import ACTIVATIONS
+    from ocr.recipe import Recipe
+
+    d = Recipe()
+    p = sub.add_parser(
+        "train",
+        help="train a recognizer and write a model directory",
+        description="Train the MLP recognizer on one or more datasets and write OUT/model.npz, "
+        "OUT/manifest.json and OUT/report/ (learning curves, weights, confusion matrix, "
+        "model card). Each dataset is split into train/valid/test (by writer where known).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument(
+        "--data",
+        action="append",
+        required=True,
+        metavar="KIND:PATH",
+        help="dataset; KIND is mat, emnist, chars74k, folder or npz (repeatable)",
+    )
+    p.add_argument("--out", required=True, type=Path, help="model directory to write")
+    p.add_argument("--hidden", type=_int_tuple, default=d.arch.hidden, help="hidden sizes")
+    p.add_argument("--activation", choices=ACTIVATIONS, default=d.arch.activation)
+    p.add_argument("--dropout", type=float, default=d.arch.dropout)
+    p.add_argument("--members", type=int, default=d.members, help="networks to average")
+    p.add_argument("--epochs", type=int, default=d.train.epochs)
+    p.add_argument("--batch-size", type=int, default=d.train.batch_size)
+    p.add_argument("--optimizer", choices=("adam", "sgd"), default=d.train.optimizer)
+    p.add_argument("--lr", type=float, default=d.train.lr)
+    p.add_argument("--momentum", type=float, default=d.train.momentum, help="for sgd")
+    p.add_argument("--weight-decay", type=float, default=d.train.weight_decay)
+    p.add_argument("--schedule", choices=("cosine", "step", "constant"), default=d.train.schedule)
+    p.add_argument("--patience", type=int, default=d.train.patience, help="early stopping")
+    p.add_argument("--seed", type=int, default=d.train.seed)
+    p.add_argument(
+        "--stroke-copies", type=int, default=d.stroke_copies, help="renderings per stroke glyph"
+    )
+    p.add_argument("--no-augment", action="store_true", help="train on the data as it is")
+    p.add_argument("--name", default="scanscribe-mlp")
+    p.add_argument("--version", default=None, help="model version (default: a UTC timestamp)")
+    p.set_defaults(func=cmd_train)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from tqdm import tqdm
+
+    from ocr.mlp import Architecture
+    from ocr.recipe import Recipe, run
+    from ocr.train import EpochRecord
+
+    base = Recipe()
+    recipe = Recipe(
+        arch=Architecture(hidden=args.hidden, activation=args.activation, dropout=args.dropout),
+        train=replace(
+            base.train,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            optimizer=args.optimizer,
+            lr=args.lr,
+            momentum=args.momentum,
+            weight_decay=args.weight_decay,
+            schedule=args.schedule,
+            patience=args.patience,
+            seed=args.seed,
+            augment=None if args.no_augment else base.train.augment,
+        ),
+        members=args.members,
+        stroke_copies=args.stroke_copies,
+    )
+    bar: tqdm | None = None
+
+    def on_batch(i: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="batch", leave=False, file=sys.stderr)
+        bar.update(1)
+
+    def on_epoch(member: int, r: EpochRecord) -> None:
+        nonlocal bar
+        if bar is not None:
+            bar.close()
+            bar = None
+        print(
+            f"net {member + 1} epoch {r.epoch:3d}  loss {r.train_loss:.4f}  "
+            f"train {100 * r.train_acc:6.2f}%  valid loss {r.valid_loss:.4f}  "
+            f"valid {100 * r.valid_acc:6.2f}%  lr {r.lr:.2e}  {r.seconds:5.1f}s",
+            flush=True,
+        )
+
+    command = "scanscribe " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["train"] else None
+    result = run(
+        args.data,
+        args.out,
+        recipe,
+        name=args.name,
+        version=args.version,
+        command=command,
+        on_epoch=on_epoch,
+        on_batch=on_batch,
+    )
+    print(f"wrote {args.out} (version {result.recognizer.version})")
+    for key, m in result.recognizer.manifest.metrics.items():
+        print(f"  {key:40s} {m.samples:6d} samples  {100 * m.accuracy:6.2f}%")
+    return EXIT_OK
+
+
+def add_evaluate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="measure a model on a dataset",
+        description="Accuracy, per-class accuracy and top confusions of a model on a dataset.",
+    )
+    p.add_argument("--model", type=Path, default=None, help="model directory (default: shipped)")
+    p.add_argument("--data", required=True, metavar="KIND:PATH", action="append")
+    p.add_argument(
+        "--split",
+        choices=("all", "train", "valid", "test"),
+        default="all",
+        help="evaluate on this part of the deterministic split (test = unseen at training)",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=cmd_evaluate)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from ocr.datasets.base import Dataset, load
+    from ocr.evaluate import evaluate_predictions
+    from ocr.model import DEFAULT_MODEL_DIR, ModelError, load_model
+    from ocr.split import split
+
+    try:
+        rec = load_model(args.model or DEFAULT_MODEL_DIR)
+    except ModelError as e:
+        print(f"scanscribe evaluate: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    parts: list[Dataset] = []
+    for spec in args.data:
+        ds = load(spec)
+        if args.split != "all":
+            ds = dict(zip(("train", "valid", "test"), split(ds), strict=True))[args.split]
+        parts.append(ds)
+    ds = Dataset.concat(parts, "+".join(args.data))
+    ev = evaluate_predictions(ds.labels, rec.predict_proba(ds.images))
+    if args.json:
+        out = {
+            "model": rec.version,
+            "data": args.data,
+            "split": args.split,
+            "samples": ev.samples,
+            "accuracy": ev.accuracy,
+            "accuracy_merged": ev.accuracy_merged,
+            "per_class": ev.per_class,
+            "top_confusions": [c.__dict__ for c in ev.top_confusions],
+        }
+        print(json.dumps(out, indent=2))
+        return EXIT_OK
+    print(f"model {rec.manifest.name} {rec.version} on {', '.join(args.data)} ({args.split})")
+    print(f"samples   {ev.samples}")
+    print(
+        f"accuracy  {100 * ev.accuracy:.2f}%   (O=0, I=1 merged: {100 * ev.accuracy_merged:.2f}%)"
+    )
+    worst = sorted(ev.per_class.items(), key=lambda kv: kv[1])[:8]
+    print("weakest classes  " + "  ".join(f"{c} {100 * a:.1f}%" for c, a in worst))
+    print("top confusions (true -> predicted)")
+    for c in ev.top_confusions:
+        print(f"  {c.true} -> {c.predicted}  {c.count:5d}  ({100 * c.rate:.1f}% of {c.true})")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="scanscribe",
+        description="OCR for photos and scans of handwritten block capitals (A-Z, 0-9).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_train(sub)
+    add_evaluate(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

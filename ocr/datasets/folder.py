@@ -1,0 +1,51 @@
+"""A folder of labelled crops, ``ROOT/LABEL/anything.png``: what users bring."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from ocr.classes import CLASS_INDEX
+from ocr.datasets.base import Dataset, file_sha256
+from ocr.normalize import normalize_batch
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif"}
+
+
+def crop_to_ink(path: Path) -> np.ndarray:
+    """Read a crop as ink = 1. Dark-on-light crops (the usual scan) are inverted."""
+    grey = np.asarray(Image.open(path).convert("L"), dtype=np.float32) / 255.0
+    # Decide polarity from the border: paper surrounds the glyph.
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    return 1.0 - grey if float(np.median(border)) > 0.5 else grey
+
+
+def load_folder(path: Path) -> Dataset:
+    """Each sub-folder name is a label (``A``..``Z``, ``0``..``9``, case-insensitive)."""
+    images, labels, sha = [], [], {}
+    bad: list[str] = []
+    for sub in sorted(p for p in path.iterdir() if p.is_dir()):
+        label = sub.name.upper()
+        if label not in CLASS_INDEX:
+            bad.append(sub.name)
+            continue
+        for f in sorted(sub.rglob("*")):
+            if f.suffix.lower() not in IMAGE_SUFFIXES or not f.is_file():
+                continue
+            try:
+                images.append(crop_to_ink(f))
+            except (UnidentifiedImageError, OSError) as e:
+                raise ValueError(f"{f}: not a readable image ({e})") from e
+            labels.append(CLASS_INDEX[label])
+            sha[str(f.relative_to(path))] = file_sha256(f)
+    if not images:
+        hint = f" (ignored folders {bad})" if bad else ""
+        raise ValueError(f"{path}: no LABEL/*.png crops found{hint}")
+    return Dataset(
+        name=f"folder:{path.name}",
+        images=normalize_batch(images),
+        labels=np.array(labels, dtype=np.int64),
+        sha256=sha,
+    )

@@ -1,0 +1,189 @@
+"""A whole training run: data specs -> splits -> networks -> evaluated model directory.
+
+This is what ``scanscribe train`` and the retraining task both call, so a model trained by
+hand and one trained by the worker are made the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from ocr.classes import CLASSES
+from ocr.datasets.base import Dataset, load, parse_spec
+from ocr.datasets.chars74k import RenderVariety, read_strokes, render_variants
+from ocr.evaluate import Evaluation, evaluate_predictions
+from ocr.mlp import MLP, Architecture
+from ocr.model import (
+    Recognizer,
+    architecture_spec,
+    current_normalization,
+    save_model,
+)
+from ocr.report import write_report
+from ocr.split import split
+from ocr.train import EpochRecord, History, TrainConfig, train
+from schemas.manifest import (
+    ConfusionPair,
+    DataSource,
+    EpochMetrics,
+    ModelManifest,
+    SplitMetrics,
+)
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything that decides a model besides the data."""
+
+    arch: Architecture = field(default_factory=Architecture)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    members: int = 1
+    stroke_copies: int = 10
+    """Renderings of every training stroke glyph (random pen, blur, slant, rotation)."""
+    variety: RenderVariety = field(default_factory=RenderVariety)
+    split_seed: int = 0
+
+
+@dataclass
+class PreparedData:
+    train: Dataset
+    valid: Dataset
+    test: Dataset
+    by_source: dict[str, tuple[Dataset, Dataset, Dataset]]
+    sources: list[DataSource]
+
+
+def prepare(specs: list[str], recipe: Recipe, log: Progress = print) -> PreparedData:
+    """Load every spec, split each (by writer where known), render stroke data variants."""
+    trains, valids, tests = [], [], []
+    by_source: dict[str, tuple[Dataset, Dataset, Dataset]] = {}
+    sources = []
+    rng = np.random.default_rng(recipe.split_seed + 1)
+    for spec in specs:
+        kind, path = parse_spec(spec)
+        ds = load(spec)
+        tr, va, te = split(ds, seed=recipe.split_seed)
+        log(f"  {spec}: {len(ds)} samples -> train {len(tr)} / valid {len(va)} / test {len(te)}")
+        key = f"{kind}:{path.name}"
+        by_source[key] = (tr, va, te)
+        sources.append(DataSource(spec=spec, kind=kind, samples=len(ds), files_sha256=ds.sha256))
+        if kind == "chars74k" and recipe.stroke_copies > 0:
+            writers = set(tr.groups.tolist())
+            glyphs = [g for g in read_strokes(path) if g.writer in writers]
+            images, labels, groups = render_variants(
+                glyphs, recipe.stroke_copies, rng, recipe.variety
+            )
+            tr = Dataset(f"{key}/train-rendered", images, labels, groups, dict(ds.sha256))
+            log(f"  {spec}: {len(tr)} training renderings of {len(glyphs)} glyphs")
+        trains.append(tr)
+        valids.append(va)
+        tests.append(te)
+    return PreparedData(
+        train=Dataset.concat(trains, "train"),
+        valid=Dataset.concat(valids, "valid"),
+        test=Dataset.concat(tests, "test"),
+        by_source=by_source,
+        sources=sources,
+    )
+
+
+def metrics(ev: Evaluation) -> SplitMetrics:
+    return SplitMetrics(
+        samples=ev.samples, accuracy=ev.accuracy, accuracy_merged=ev.accuracy_merged
+    )
+
+
+@dataclass
+class RunResult:
+    recognizer: Recognizer
+    histories: list[History]
+    evaluations: dict[str, Evaluation]
+
+
+def run(
+    specs: list[str],
+    out_dir: Path,
+    recipe: Recipe,
+    name: str = "scanscribe-mlp",
+    version: str | None = None,
+    command: str | None = None,
+    log: Progress = print,
+    on_epoch: Callable[[int, EpochRecord], None] | None = None,
+    on_batch: Callable[[int, int], None] | None = None,
+) -> RunResult:
+    """Train ``recipe.members`` networks on ``specs`` and write a model directory."""
+    start = time.perf_counter()
+    log(f"loading {len(specs)} dataset(s)")
+    data = prepare(specs, recipe, log)
+    networks, histories = [], []
+    first_layer_before = None
+    for k in range(recipe.members):
+        net = MLP(recipe.arch, seed=recipe.train.seed + k)
+        if first_layer_before is None:
+            first_layer_before = net.dense_layers()[0].params["W"].copy()
+        cfg = TrainConfig(**{**recipe.train.__dict__, "seed": recipe.train.seed + k})
+        log(f"training network {k + 1}/{recipe.members}: {recipe.arch}")
+        cb = (lambda rec, k=k: on_epoch(k, rec)) if on_epoch else None
+        histories.append(train(net, data.train, data.valid, cfg, on_epoch=cb, on_batch=on_batch))
+        networks.append(net)
+    evaluations = evaluate_all(networks, data)
+    hist = histories[0].epochs
+    version = version or datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    manifest = ModelManifest(
+        name=name,
+        version=version,
+        created_at=datetime.now(UTC),
+        classes=CLASSES,
+        architecture=architecture_spec(recipe.arch, recipe.members),
+        normalization=current_normalization(),
+        hyperparameters={
+            **recipe.train.to_dict(),
+            "members": recipe.members,
+            "stroke_copies": recipe.stroke_copies,
+            "render_variety": recipe.variety.__dict__,
+            "split_seed": recipe.split_seed,
+        },
+        training_data=data.sources,
+        metrics={k: metrics(v) for k, v in evaluations.items()},
+        confusions=[
+            ConfusionPair(true=c.true, predicted=c.predicted, count=c.count, rate=c.rate)
+            for c in evaluations["valid"].top_confusions
+        ],
+        history=[EpochMetrics(**r.__dict__) for r in hist],
+        training_seconds=round(time.perf_counter() - start, 1),
+        command=command,
+        model_sha256="0" * 64,
+    )
+    manifest = save_model(out_dir, networks, manifest)
+    assert first_layer_before is not None
+    write_report(
+        out_dir,
+        manifest,
+        first_layer_before,
+        networks[0].dense_layers()[0].params["W"],
+        evaluations["valid"],
+    )
+    return RunResult(Recognizer(networks, manifest), histories, evaluations)
+
+
+def evaluate_all(networks: list[MLP], data: PreparedData) -> dict[str, Evaluation]:
+    """Evaluate on each whole split and on each source's valid and test parts."""
+    rec = Recognizer(networks, manifest=None)  # type: ignore[arg-type]
+    out = {}
+    for split_name, ds in (("valid", data.valid), ("test", data.test)):
+        out[split_name] = evaluate_predictions(ds.labels, rec.predict_proba(ds.images))
+    for key, (_, va, te) in data.by_source.items():
+        for split_name, ds in (("valid", va), ("test", te)):
+            if len(ds):
+                out[f"{split_name}/{key}"] = evaluate_predictions(
+                    ds.labels, rec.predict_proba(ds.images)
+                )
+    return out
