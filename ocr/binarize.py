@@ -1,0 +1,310 @@
+"""Page image -> working-resolution ink map.
+
+Stages (each callable alone): :func:`to_grey` -> :func:`resample` (to the factor chosen by
+:func:`working_resolution`) -> :func:`estimate_background` -> :func:`binarize` ->
+:func:`estimate_scale`. :func:`prepare_page` chains them in two passes: a coarse pass that
+discovers the character height, then (only if needed) a pass at the working resolution where
+characters are about ``TARGET_CHAR_PX`` tall.
+
+Polarity everywhere: ink = 1.0 on a 0.0 background. Sizes in docstrings are in pixels of the
+image the function receives unless stated otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage as ndi
+from skimage.filters import apply_hysteresis_threshold
+
+FloatImage = NDArray[np.float32]
+BoolImage = NDArray[np.bool_]
+
+TARGET_CHAR_PX: float = 32.0
+"""Character height (px) the working image is resampled to: enough for the 32x32 glyph
+normalization (24 px glyph box) while keeping a page around 1 MP or less."""
+
+TARGET_TOLERANCE: float = 1.5
+"""A coarse-pass character height within [target / tol, target * tol] is used as is (ratio)."""
+
+COARSE_LONG_SIDE: int = 1200
+"""Long side (px) of the scale-discovery pass. Before the character height is known there is
+no better unit than the image itself; this only sets how finely the scale is measured."""
+
+COARSE_CELL_FRACTION: float = 1.0 / 48.0
+"""Background cell side in the coarse pass, as a fraction of the image's long side."""
+
+BG_CELL_STROKES: float = 5.0
+"""Background cell side, in stroke widths: every cell then holds mostly paper."""
+
+BG_CELL_MIN_CHARS: float = 0.5
+"""...and at least this many character heights, so the estimate is smooth."""
+
+BG_PERCENTILE: float = 80.0
+"""Per-cell percentile of brightness taken as paper: above the ink, below glare specks."""
+
+BG_SMOOTH_CELLS: int = 3
+"""Cells of the median clean-up of the cell grid: a cell mostly covered by ink (a thick
+marker crossing) takes its neighbours' paper level. A max filter would also do that but
+biases the paper level upwards wherever lighting has a gradient."""
+
+NOISE_SIGMAS: float = 5.0
+"""The high (seed) threshold is at least this many paper-noise sigmas above the paper."""
+
+INK_FRACTION_HIGH: float = 0.45
+"""...and at least this fraction of the typical ink darkness (rejects show-through and
+half-erased whiteboard writing, which are much fainter than the current ink)."""
+
+LOW_OVER_HIGH: float = 0.55
+"""Hysteresis low threshold as a fraction of the high one: faint stroke ends are kept only
+when they touch a strongly dark part."""
+
+INK_PERCENTILE: float = 99.0
+"""Percentile of darkness taken as the typical ink level (ink covers > 1 % of a text page)."""
+
+MIN_INK_CONTRAST: float = 0.08
+"""Darkness (fraction of the paper brightness) below which nothing counts as ink: a blank
+page must give an empty mask instead of amplified noise."""
+
+MIN_COMPONENT_PX: int = 4
+"""Resolution floor (px) for scale estimation: smaller components carry no size information."""
+
+WEIGHT_CAP_PERCENTILE: float = 90.0
+"""Component areas are capped at this percentile of all areas when weighting heights."""
+
+CHAR_HEIGHT_BAND: tuple[float, float] = (0.4, 2.5)
+"""Components kept for the refined character-height median, in units of the first guess."""
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Robust size estimate of the handwriting, in pixels of the image it was measured on."""
+
+    char_height: float
+    stroke_width: float
+
+    def scaled(self, factor: float) -> Scale:
+        """The same handwriting after resampling the image by ``factor``."""
+        return Scale(self.char_height * factor, self.stroke_width * factor)
+
+
+@dataclass(frozen=True)
+class Binarized:
+    """Ink map (float, ink = 1) and its boolean mask, same shape as the input grey image."""
+
+    ink: FloatImage
+    mask: BoolImage
+
+
+@dataclass(frozen=True)
+class PageImage:
+    """A page at working resolution; ``factor`` = working px per input px."""
+
+    grey: FloatImage
+    ink: FloatImage
+    mask: BoolImage
+    scale: Scale
+    factor: float
+
+
+def to_grey(rgb_or_grey: NDArray[np.generic], block: int = 1) -> FloatImage:
+    """Grey float32 in [0, 1] where ink is dark, optionally block-averaged by ``block``.
+
+    Colour images use the minimum over channels: a pen of any hue (blue, red, green marker) is
+    dark in at least one channel while white paper is bright in all, so the minimum keeps the
+    most ink contrast (luminance weighs blue 0.11 and loses blue ink). Averaging ``block`` x
+    ``block`` pixels happens on the integer image before the float conversion, because on a
+    12 MP photo the conversion alone costs more than the whole working-resolution pipeline.
+    """
+    a = np.asarray(rgb_or_grey)
+    if a.ndim == 3:
+        a = (
+            np.minimum(np.minimum(a[..., 0], a[..., 1]), a[..., 2])
+            if a.shape[2] >= 3
+            else a[..., 0]
+        )
+    if a.dtype == np.uint8:
+        full = 255.0
+    elif a.dtype == np.uint16:
+        full = 65535.0
+    else:
+        a = a.astype(np.float32)
+        full = max(1.0, float(a.max()) if a.size else 1.0)
+    k = max(1, int(block))
+    if k > 1:
+        h, w = (a.shape[0] // k) * k, (a.shape[1] // k) * k
+        small_ints = a.dtype == np.uint8 and k <= 16  # 16 * 16 * 255 fits in uint16
+        acc_type = np.float32 if a.dtype.kind == "f" else (np.uint16 if small_ints else np.uint32)
+        acc = np.zeros((h // k, w // k), dtype=acc_type)
+        for dy in range(k):  # k*k strided adds: much faster than a reshape-mean
+            for dx in range(k):
+                acc += a[dy:h:k, dx:w:k]
+        a = acc
+        full *= k * k
+    out = a.astype(np.float32) * np.float32(1.0 / full)
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
+def working_resolution(
+    shape: tuple[int, ...],
+    char_height: float | None = None,
+    target_char_px: float = TARGET_CHAR_PX,
+) -> float:
+    """Resampling factor (<= 1 when no scale is known) for an image of ``shape``.
+
+    With a known character height (px of this image) the factor brings characters to
+    ``target_char_px``; small writing is upsampled at most 2x (more invents no detail).
+    Without it, the factor brings the long side to ``COARSE_LONG_SIDE`` for scale discovery.
+    """
+    if char_height is not None and char_height > 0:
+        return float(min(target_char_px / char_height, 2.0))
+    long_side = max(shape[0], shape[1])
+    return float(min(1.0, COARSE_LONG_SIDE / max(long_side, 1)))
+
+
+def resample(grey: FloatImage, factor: float) -> FloatImage:
+    """Area-averaged resampling: integer block means first (cheap, anti-aliased), then a
+    bilinear zoom for the remaining factor, which is then between 0.5 and 2."""
+    g = np.asarray(grey, dtype=np.float32)
+    if abs(factor - 1.0) < 0.02:
+        return g
+    if factor < 1.0:
+        k = int(np.floor(1.0 / factor))
+        if k >= 2:
+            g = to_grey(g, block=k)
+            factor *= k
+    if abs(factor - 1.0) < 0.02:
+        return g
+    out_shape = (max(1, round(g.shape[0] * factor)), max(1, round(g.shape[1] * factor)))
+    zoom = (out_shape[0] / g.shape[0], out_shape[1] / g.shape[1])
+    return np.asarray(ndi.zoom(g, zoom, order=1, prefilter=False), dtype=np.float32)
+
+
+def estimate_background(grey: FloatImage, cell_px: float) -> FloatImage:
+    """Paper brightness at every pixel: a high percentile per cell of ``cell_px`` (ink covers
+    a minority of any cell), cleaned with a cell-grid max then median (a cell filled by ink
+    takes its neighbours' paper level), then bilinearly upsampled. Shadows, gradients and
+    tinted paper vary slowly, so they live in this estimate and divide out."""
+    h, w = grey.shape
+    c = int(max(2, round(cell_px)))
+    gh, gw = max(1, h // c), max(1, w // c)
+    cell_h, cell_w = h // gh, w // gw
+    body = grey[: gh * cell_h, : gw * cell_w]
+    blocks = body.reshape(gh, cell_h, gw, cell_w).swapaxes(1, 2).reshape(gh, gw, -1)
+    grid = np.percentile(blocks, BG_PERCENTILE, axis=2).astype(np.float32)
+    grid = ndi.median_filter(grid, size=BG_SMOOTH_CELLS, mode="nearest")
+    # Cell centres sit at (i + 0.5) * cell; map the grid onto pixel centres.
+    ys = (np.arange(h, dtype=np.float32) + 0.5) / cell_h - 0.5
+    xs = (np.arange(w, dtype=np.float32) + 0.5) / cell_w - 0.5
+    ys = np.clip(ys, 0, gh - 1)
+    xs = np.clip(xs, 0, gw - 1)
+    y0 = np.floor(ys).astype(np.intp)
+    x0 = np.floor(xs).astype(np.intp)
+    y1 = np.minimum(y0 + 1, gh - 1)
+    x1 = np.minimum(x0 + 1, gw - 1)
+    fy = (ys - y0)[:, None]
+    fx = (xs - x0)[None, :]
+    top = grid[y0][:, x0] * (1 - fx) + grid[y0][:, x1] * fx
+    bot = grid[y1][:, x0] * (1 - fx) + grid[y1][:, x1] * fx
+    return np.asarray(top * (1 - fy) + bot * fy, dtype=np.float32)
+
+
+def background_cell(scale: Scale | None, shape: tuple[int, ...]) -> float:
+    """Background cell side (px): from the stroke width and character height when known,
+    else a fixed fraction of the image (coarse pass)."""
+    if scale is None:
+        return max(shape[0], shape[1]) * COARSE_CELL_FRACTION
+    return max(BG_CELL_STROKES * scale.stroke_width, BG_CELL_MIN_CHARS * scale.char_height)
+
+
+def binarize(grey: FloatImage, scale: Scale | None = None) -> Binarized:
+    """Normalize by the background, then hysteresis-threshold the darkness.
+
+    Darkness d = 1 - grey / background (0 on paper, ~0.3-0.9 on ink). The high threshold sits
+    above the paper noise (robust sigma) and above a fraction of the typical ink darkness; the
+    ink map is d scaled by that ink level, zero outside the mask.
+    """
+    g = np.asarray(grey, dtype=np.float32)
+    bg = estimate_background(g, background_cell(scale, g.shape))
+    dark = 1.0 - g / np.maximum(bg, np.float32(1e-3))
+    np.clip(dark, 0.0, 1.0, out=dark)
+    # Paper statistics from a subsample: median and MAD are robust to the ink minority.
+    sample = dark[::4, ::4].ravel() if dark.size > 4096 else dark.ravel()
+    med = float(np.median(sample))
+    sigma = 1.4826 * float(np.median(np.abs(sample - med))) + 1e-4
+    ink_level = float(np.percentile(sample, INK_PERCENTILE))
+    high = max(med + NOISE_SIGMAS * sigma, INK_FRACTION_HIGH * ink_level, MIN_INK_CONTRAST)
+    low = max(med + 0.5 * NOISE_SIGMAS * sigma, LOW_OVER_HIGH * high)
+    mask = np.asarray(apply_hysteresis_threshold(dark, low, high), dtype=bool)
+    ink = np.clip(dark / max(ink_level, high), 0.0, 1.0)
+    ink[~mask] = 0.0
+    return Binarized(ink=ink.astype(np.float32, copy=False), mask=mask)
+
+
+def estimate_scale(mask: BoolImage) -> Scale:
+    """Character height = median height of character-sized components; stroke width =
+    2 * area / boundary length over those components (exact for long strokes of any width).
+
+    The first height guess is a median weighted by capped area, so a cloud of noise specks
+    cannot drag it down and a few huge components (page outline) cannot drag it up.
+    """
+    labels, n = ndi.label(mask)
+    if n == 0:
+        return Scale(char_height=TARGET_CHAR_PX, stroke_width=TARGET_CHAR_PX / 10.0)
+    slices = ndi.find_objects(labels)
+    heights = np.array([s[0].stop - s[0].start for s in slices], dtype=np.float64)
+    areas = np.bincount(labels.ravel(), minlength=n + 1)[1:].astype(np.float64)
+    ok = (areas >= MIN_COMPONENT_PX) & (heights >= 2)
+    if not ok.any():
+        ok = areas > 0
+    h_ok, a_ok = heights[ok], areas[ok]
+    # Weight by area capped at a high percentile: specks weigh little, and a single huge
+    # component (page outline, desk edge) weighs no more than one big letter.
+    w_ok = np.minimum(a_ok, np.percentile(a_ok, WEIGHT_CAP_PERCENTILE))
+    order = np.argsort(h_ok)
+    cum = np.cumsum(w_ok[order])
+    guess = float(h_ok[order][np.searchsorted(cum, cum[-1] / 2)])
+    lo, hi = CHAR_HEIGHT_BAND
+    band = ok & (heights >= lo * guess) & (heights <= hi * guess)
+    char_height = float(np.median(heights[band])) if band.any() else guess
+    keep = np.zeros(n + 1, dtype=bool)
+    keep[1:] = band if band.any() else ok
+    chars = keep[labels]
+    boundary = chars & ~ndi.binary_erosion(chars)
+    b = int(boundary.sum())
+    stroke = 2.0 * float(chars.sum()) / b if b else 1.0
+    return Scale(char_height=char_height, stroke_width=max(1.0, stroke))
+
+
+def grey_at(image: NDArray[np.generic], factor: float) -> FloatImage:
+    """Grey image resampled by ``factor``: the integer part of the reduction is done while
+    converting (see :func:`to_grey`), the rest by :func:`resample`."""
+    k = int(np.floor(1.0 / factor)) if factor < 1.0 else 1
+    grey = to_grey(image, block=k)
+    return resample(grey, factor * k)
+
+
+def prepare_page(image: NDArray[np.generic]) -> PageImage:
+    """Image (RGB or grey, any size) -> binarized page at the working resolution.
+
+    A coarse pass at ``COARSE_LONG_SIDE`` measures the scale; the page is then binarized
+    again with scale-relative background cells, after resampling (from the source when more
+    detail is needed) if characters are far from ``TARGET_CHAR_PX``.
+    """
+    shape = np.shape(image)
+    f0 = working_resolution(shape)
+    grey = grey_at(image, f0)
+    f0 = grey.shape[1] / shape[1]  # the factor actually achieved
+    scale = estimate_scale(binarize(grey).mask)
+    f1 = working_resolution(grey.shape, scale.char_height)
+    factor = f0
+    if not 1.0 / TARGET_TOLERANCE <= f1 <= TARGET_TOLERANCE:
+        if f1 > 1.0 and f0 < 1.0:
+            grey = grey_at(image, min(f0 * f1, 2.0))
+        else:
+            grey = resample(grey, f1)
+        factor = grey.shape[1] / shape[1]
+    final = binarize(grey, scale.scaled(factor / f0))
+    return PageImage(grey, final.ink, final.mask, estimate_scale(final.mask), factor)

@@ -1,0 +1,107 @@
+"""Binarization and scale estimation on synthetic images with known ink."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ocr import binarize as bz
+
+
+def bars_page(
+    h: int = 400, w: int = 600, bar_h: int = 40, stroke: int = 4, pitch: int = 30
+) -> NDArray[np.bool_]:
+    """Truth ink: rows of vertical bars (character-like strokes)."""
+    ink = np.zeros((h, w), dtype=bool)
+    for y in range(40, h - bar_h - 20, 2 * bar_h):
+        for x in range(30, w - 30, pitch):
+            ink[y : y + bar_h, x : x + stroke] = True
+    return ink
+
+
+def iou(a: NDArray[np.bool_], b: NDArray[np.bool_]) -> float:
+    return float((a & b).sum()) / max(1, float((a | b).sum()))
+
+
+def test_to_grey_keeps_blue_and_black_ink_dark() -> None:
+    rgb = np.full((10, 30, 3), 245, dtype=np.uint8)
+    rgb[:, :10] = (20, 20, 20)  # black pen
+    rgb[:, 10:20] = (30, 40, 200)  # blue ballpoint
+    g = bz.to_grey(rgb)
+    assert g.dtype == np.float32 and g.shape == (10, 30)
+    assert g[:, :20].max() < 0.2 < 0.9 < g[:, 20:].min()
+
+
+def test_to_grey_block_average() -> None:
+    grey = np.zeros((9, 8), dtype=np.uint8)
+    grey[:4, :4] = 255
+    g = bz.to_grey(grey, block=4)
+    assert g.shape == (2, 2)
+    assert g[0, 0] == 1.0 and g[1, 1] == 0.0
+
+
+def test_gradient_and_shadow_still_binarize() -> None:
+    truth = bars_page()
+    h, w = truth.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    paper = 0.95 - 0.55 * xx / w  # strong left-to-right lighting gradient
+    paper = paper * (1 - 0.4 * np.exp(-(((xx - 420) ** 2 + (yy - 200) ** 2) / 90.0**2)))
+    grey = (paper * np.where(truth, 0.4, 1.0)).astype(np.float32)
+    grey += np.random.default_rng(0).normal(0, 0.01, grey.shape).astype(np.float32)
+    result = bz.binarize(grey, bz.Scale(char_height=40, stroke_width=4))
+    assert iou(result.mask, truth) > 0.8
+    assert result.mask[~truth].mean() < 0.005
+    assert result.ink.dtype == np.float32 and 0.0 <= result.ink.min() <= result.ink.max() <= 1.0
+    assert (result.ink[~result.mask] == 0).all()
+
+
+def test_unknown_scale_binarizes_too() -> None:
+    truth = bars_page()
+    grey = np.where(truth, 0.3, 0.85).astype(np.float32)
+    assert iou(bz.binarize(grey).mask, truth) > 0.9
+
+
+def test_faint_show_through_is_rejected() -> None:
+    truth = bars_page()
+    ghost = np.roll(truth, 15, axis=1) & ~truth  # writing from the back of the sheet
+    grey = np.full(truth.shape, 0.9, dtype=np.float32)
+    grey[truth] = 0.35
+    grey[ghost] = 0.8
+    mask = bz.binarize(grey).mask
+    assert mask[ghost].mean() < 0.02
+    assert iou(mask, truth) > 0.9
+
+
+def test_blank_page_has_no_ink() -> None:
+    grey = 0.8 + np.random.default_rng(1).normal(0, 0.01, (300, 400)).astype(np.float32)
+    assert bz.binarize(grey).mask.sum() == 0
+
+
+def test_estimate_scale_ignores_specks_and_borders() -> None:
+    mask = bars_page(bar_h=40, stroke=4)
+    rng = np.random.default_rng(2)
+    mask[rng.integers(0, 400, 300), rng.integers(0, 600, 300)] = True  # noise specks
+    mask[:, :6] = True  # a page edge
+    s = bz.estimate_scale(mask)
+    assert abs(s.char_height - 40) <= 4
+    assert abs(s.stroke_width - 4) <= 1.2
+
+
+def test_working_resolution() -> None:
+    assert bz.working_resolution((3000, 4000, 3)) == bz.COARSE_LONG_SIDE / 4000
+    assert bz.working_resolution((300, 200)) == 1.0
+    assert bz.working_resolution((3000, 4000), char_height=128.0) == bz.TARGET_CHAR_PX / 128.0
+    assert bz.working_resolution((100, 200), char_height=8.0) == 2.0
+
+
+def test_prepare_page_brings_large_and_small_writing_to_target() -> None:
+    big = bars_page(h=2000, w=3000, bar_h=160, stroke=14, pitch=100)
+    small = bars_page(h=200, w=300, bar_h=18, stroke=2, pitch=12)
+    for truth in (big, small):
+        grey = np.where(truth, 60, 230).astype(np.uint8)
+        page = bz.prepare_page(np.dstack([grey] * 3))
+        lo, hi = bz.TARGET_CHAR_PX / bz.TARGET_TOLERANCE, bz.TARGET_CHAR_PX * bz.TARGET_TOLERANCE
+        assert lo <= page.scale.char_height <= hi, page.scale
+        assert page.mask.shape == page.grey.shape == page.ink.shape
+        expected = np.array(truth.shape) * page.factor
+        assert np.all(np.abs(np.array(page.mask.shape) - expected) <= 2)

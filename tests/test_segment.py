@@ -1,0 +1,271 @@
+"""Segmentation on synthetic pages drawn from line-segment block letters with known layout."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+from PIL import Image, ImageDraw
+
+from ocr import segment as sg
+from ocr.binarize import Scale, prepare_page
+
+Stroke = list[tuple[float, float]]
+
+# Block letters as polylines in a unit box (x right, y down). "D" is drawn in two strokes that
+# do not touch, as many writers do.
+GLYPHS: dict[str, list[Stroke]] = {
+    "H": [[(0, 0), (0, 1)], [(1, 0), (1, 1)], [(0, 0.5), (1, 0.5)]],
+    "T": [[(0, 0), (1, 0)], [(0.5, 0), (0.5, 1)]],
+    "L": [[(0, 0), (0, 1), (1, 1)]],
+    "E": [[(1, 0), (0, 0), (0, 1), (1, 1)], [(0, 0.5), (0.8, 0.5)]],
+    "F": [[(1, 0), (0, 0), (0, 1)], [(0, 0.5), (0.8, 0.5)]],
+    "A": [[(0, 1), (0.5, 0), (1, 1)], [(0.25, 0.6), (0.75, 0.6)]],
+    "I": [[(0.5, 0), (0.5, 1)], [(0.1, 0), (0.9, 0)], [(0.1, 1), (0.9, 1)]],
+    "N": [[(0, 1), (0, 0), (1, 1), (1, 0)]],
+    "Z": [[(0, 0), (1, 0), (0, 1), (1, 1)]],
+    "X": [[(0, 0), (1, 1)], [(1, 0), (0, 1)]],
+    "V": [[(0, 0), (0.5, 1), (1, 0)]],
+    "1": [[(0.2, 0.2), (0.6, 0), (0.6, 1)]],
+    "D": [
+        [(0, 0), (0, 1)],
+        [(0.15, 0), (0.8, 0.15), (1, 0.5), (0.8, 0.85), (0.15, 1)],
+    ],
+    "O": [
+        [
+            (0.5 + 0.5 * math.cos(t), 0.5 + 0.5 * math.sin(t))
+            for t in np.linspace(0, 2 * math.pi, 25)
+        ]
+    ],
+}
+
+
+TOUCH_GAP = -0.02
+"""Letter gap (ch) of words drawn with touching letters: strokes overlap by half a stroke."""
+
+
+@dataclass
+class Page:
+    image: NDArray[np.uint8]
+    boxes: list[list[list[tuple[float, float, float, float]]]]
+    """Truth boxes (x0, y0, x1, y1) per line, word, char; '.' excluded."""
+
+
+def draw_page(
+    lines: list[str],
+    ch: float = 40.0,
+    sw: float = 4.0,
+    letter_gap: float = 0.3,
+    word_gap: float = 1.3,
+    pitch: float = 2.0,
+    angle_deg: float = 0.0,
+    width_ch: float = 0.65,
+    touching: tuple[str, ...] = (),
+) -> Page:
+    """Grey uint8 page (dark ink on light paper); gaps and pitch are in units of ``ch``."""
+    cw = width_ch * ch
+    w = int((max(len(s) for s in lines) * (cw + word_gap * ch)) + 4 * ch)
+    h = int(len(lines) * pitch * ch + 3 * ch)
+    img = Image.new("L", (w, h), 235)
+    draw = ImageDraw.Draw(img)
+    cx0, cy0 = w / 2, h / 2
+    rot = math.radians(angle_deg)
+
+    def place(x: float, y: float) -> tuple[float, float]:
+        dx, dy = x - cx0, y - cy0
+        return (
+            cx0 + dx * math.cos(rot) - dy * math.sin(rot),
+            cy0 + dx * math.sin(rot) + dy * math.cos(rot),
+        )
+
+    boxes: list[list[list[tuple[float, float, float, float]]]] = []
+    for li, text in enumerate(lines):
+        y = 1.5 * ch + li * pitch * ch
+        x = 2 * ch
+        line_boxes: list[list[tuple[float, float, float, float]]] = []
+        for word in text.split(" "):
+            word_boxes: list[tuple[float, float, float, float]] = []
+            for c in word:
+                if c == ".":
+                    px, py = place(x + 0.1 * ch, y + ch - sw)
+                    r = sw * 0.9
+                    draw.ellipse((px - r, py - r, px + r, py + r), fill=30)
+                    x += 0.4 * ch
+                    continue
+                pts_all = []
+                for stroke in GLYPHS[c]:
+                    pts = [place(x + u * cw, y + v * ch) for u, v in stroke]
+                    draw.line(pts, fill=30, width=int(round(sw)), joint="curve")
+                    pts_all += pts
+                xs, ys = [p[0] for p in pts_all], [p[1] for p in pts_all]
+                word_boxes.append((min(xs), min(ys), max(xs), max(ys)))
+                x += cw + (TOUCH_GAP if word in touching else letter_gap) * ch
+            line_boxes.append(word_boxes)
+            x += (word_gap - letter_gap) * ch
+        boxes.append(line_boxes)
+    return Page(np.asarray(img), boxes)
+
+
+def run(page: Page, score: sg.Scorer | None = None) -> tuple[sg.Layout, float]:
+    """Segment a synthetic page; returns the layout and the working-resolution factor."""
+    p = prepare_page(page.image)
+    return sg.segment(p.mask, p.ink, p.scale, score), p.factor
+
+
+def shape(layout: sg.Layout) -> list[list[int]]:
+    """Number of chars (not marks) per word per line."""
+    return [[sum(c.kind == "char" for c in w.chars) for w in line.words] for line in layout.lines]
+
+
+def iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    area = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / area if area > 0 else 0.0
+
+
+TEXT = ["THE LATE FIX", "A ZEN TAXI", "HI", "NEXT TO LIVE"]
+
+
+def test_lines_words_and_chars_match_the_drawn_page() -> None:
+    layout, _ = run(draw_page(TEXT))
+    assert shape(layout) == [[len(w) for w in line.split()] for line in TEXT]
+
+
+def test_char_boxes_overlap_truth_boxes() -> None:
+    page = draw_page(TEXT)
+    layout, f = run(page)
+    found = [(c.x0 / f, c.y0 / f, c.x1 / f, c.y1 / f) for c in sg.chars_in_order(layout)]
+    truth = [b for line in page.boxes for word in line for b in word]
+    assert len(found) == len(truth)
+    for t, b in zip(truth, found, strict=True):
+        assert iou(t, b) > 0.6, (t, b)
+
+
+def test_two_stroke_d_is_one_character() -> None:
+    layout, _ = run(draw_page(["DID HE DO", "ODD DEED"]))
+    assert shape(layout) == [[3, 2, 2], [3, 4]]
+
+
+def test_a_bare_pair_of_close_strokes_is_not_merged_beyond_a_character() -> None:
+    # "II" with wide letters: two separate characters, never merged into one.
+    layout, _ = run(draw_page(["HI II", "LINE"], letter_gap=0.15))
+    assert shape(layout) == [[2, 2], [4]]
+
+
+TOUCH_TEXT = ["TXTX HE LIFT", "A ZZXZ TAXI"]
+TOUCHING = ("TXTX", "ZZXZ")
+
+
+def test_touching_characters_are_split_without_scorer() -> None:
+    layout, _ = run(draw_page(TOUCH_TEXT, touching=TOUCHING))
+    assert shape(layout) == [[4, 2, 4], [1, 4, 4]]
+
+
+def test_scorer_chooses_cuts_and_is_called_with_ink_crops() -> None:
+    page = draw_page(TOUCH_TEXT, touching=TOUCHING)
+    seen: list[int] = []
+
+    def score(crops: list[NDArray[np.float32]]) -> NDArray[np.float64]:
+        # A fake recognizer: confident about crops one letter wide (ch * 0.65 ~ 26 px at the
+        # working scale), doubtful about anything else.
+        seen.append(len(crops))
+        assert all(c.dtype == np.float32 and c.max() <= 1.0 for c in crops)
+        widths = np.array([c.shape[1] for c in crops], dtype=float)
+        return np.where(np.abs(widths / 26.0 - 1.0) < 0.3, 0.95, 0.2)
+
+    layout, _ = run(page, score)
+    assert seen, "scorer never called"
+    assert shape(layout) == [[4, 2, 4], [1, 4, 4]]
+
+
+def test_scorer_can_keep_a_wide_component_whole() -> None:
+    page = draw_page(TOUCH_TEXT, touching=TOUCHING)
+    layout, _ = run(page, lambda crops: np.full(len(crops), 0.5))
+    # A constant scorer prefers the fewest pieces (fewest factors of 0.5) and never merges.
+    assert shape(layout) == [[1, 2, 4], [1, 1, 4]]
+
+
+def test_dots_are_marks_attached_to_their_word() -> None:
+    layout, _ = run(draw_page(["1. HE HIT", "A. TAXI"]))
+    first = layout.lines[0].words[0].chars
+    assert [c.kind for c in first] == ["char", "mark"]
+    assert first[1].mark == "."
+    assert shape(layout) == [[1, 2, 3], [1, 4]]
+    assert sum(len(c) for c in sg.crop_chars(np.ones((2000, 2000), np.float32), layout)) > 0
+    assert len(sg.crop_chars(np.ones((2000, 2000), np.float32), layout)) == 1 + 2 + 3 + 1 + 4
+
+
+@pytest.mark.parametrize("angle", [-3.0, 3.0])
+def test_skewed_lines_group_correctly(angle: float) -> None:
+    text = ["THE LATE FIX AND", "A ZEN TAXI LINE", "NEXT TO LIVE", "HE HAD A TEN"]
+    layout, _ = run(draw_page(text, angle_deg=angle, pitch=1.7))
+    assert shape(layout) == [[len(w) for w in line.split()] for line in text]
+
+
+def test_uniformly_spaced_letters_are_separate_words() -> None:
+    text = ["A H I L N", "E F T X Z"]
+    layout, _ = run(draw_page(text, word_gap=0.9))
+    assert shape(layout) == [[1] * 5, [1] * 5]
+
+
+def test_wide_letter_spacing_still_keeps_words_when_word_gaps_are_wider() -> None:
+    # Letter gaps of 0.7 ch (as on the sample list page) with word gaps of 1.8 ch.
+    layout, _ = run(draw_page(TEXT, letter_gap=0.7, word_gap=1.8))
+    assert shape(layout) == [[len(w) for w in line.split()] for line in TEXT]
+
+
+def test_desk_and_page_edge_are_not_characters() -> None:
+    page = draw_page(["HE HID", "A TAXI"])
+    h, w = page.image.shape
+    desk = np.full((h + 200, w + 200), 40, dtype=np.uint8)
+    desk[100 : 100 + h, 100 : 100 + w] = page.image
+    layout, _ = run(Page(desk, page.boxes))
+    assert shape(layout) == [[2, 3], [1, 4]]
+
+
+def test_lines_of_different_heights() -> None:
+    big = draw_page(["HI THE"], ch=60.0, sw=5.0)
+    small = draw_page(["A LATE TAXI"], ch=35.0, sw=4.0)
+    w = max(big.image.shape[1], small.image.shape[1])
+    stack = np.full((big.image.shape[0] + small.image.shape[0], w), 235, dtype=np.uint8)
+    stack[: big.image.shape[0], : big.image.shape[1]] = big.image
+    stack[big.image.shape[0] :, : small.image.shape[1]] = small.image
+    layout, _ = run(Page(stack, []))
+    assert shape(layout) == [[2, 3], [1, 4, 4]]
+
+
+def test_crop_contains_only_the_characters_own_pixels() -> None:
+    mask = np.zeros((60, 80), dtype=bool)
+    mask[10:50, 10:14] = True  # an L: stem
+    mask[46:50, 10:34] = True  # ...and foot running under the next letter
+    mask[10:40, 36:40] = True  # an I standing over the L's foot, not touching it
+    mask[10:14, 30:46] = True
+    ink = mask.astype(np.float32)
+    scale = Scale(char_height=40.0, stroke_width=4.0)
+    comps = sg.find_components(mask)
+    line = sg.group_lines(sg.filter_components(comps, scale), scale)
+    assert len(line) == 1
+    pieces = sg.split_wide(line[0], comps.labels, ink, scale)
+    assert len(pieces) == 2
+    layout = sg.Layout(
+        [sg.Line([sg.Word([sg.CharBox(c.x0, c.y0, c.x1, c.y1, "char", m) for c, m in pieces])])],
+        scale,
+    )
+    crops = sg.crop_chars(ink, layout)
+    assert sum(float(c.sum()) for c in crops) == pytest.approx(float(ink.sum()))
+
+
+def test_specks_and_huge_blobs_are_dropped() -> None:
+    scale = Scale(char_height=30.0, stroke_width=3.0)
+    mask = np.zeros((200, 300), dtype=bool)
+    mask[50:80, 50:53] = True  # a character-sized stroke
+    mask[100, 100] = True  # a speck
+    mask[0:200, 290:300] = True  # page edge along the border
+    mask[120:180, 150:220] = True  # a filled blob (thumb, shadow)
+    kept = sg.filter_components(sg.find_components(mask), scale)
+    assert [(c.x0, c.y0) for c in kept] == [(50, 50)]
