@@ -1,0 +1,168 @@
+"""Per-page results: what a consumer of scanscribe reads, one JSON document per page.
+
+Every box is in ORIGINAL image pixels (``[x0, y0, x1, y1]``, x1/y1 exclusive) even when the
+page was decoded at reduced size, so a consumer can crop the file it uploaded without knowing
+how we processed it. A page either succeeds (``PageResult``, ``kind="page"``) or fails
+(``PageError``, ``kind="error"``); ``kind`` lets one reader dispatch on a single field.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, NonNegativeInt
+
+PAGE_SCHEMA_VERSION = 1
+
+CHARACTER_PATTERN = r"^[A-Z0-9.]$"
+"""One recognized character: a class from ``ocr.classes.CLASSES`` or "." (punctuation that
+segmentation detects by shape, not by the classifier)."""
+
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+
+ERROR_TYPES = (
+    "empty-file",
+    "not-an-image",
+    "truncated-image",
+    "too-large",
+    "no-pages",
+    "blank-page",
+    "all-black-page",
+    "internal",
+)
+"""Known ``PageError.error_type`` values. Documented, not enforced: a new failure mode should
+not make old readers reject the document."""
+
+
+def _check_box(box: list[int]) -> list[int]:
+    x0, y0, x1, y1 = box
+    if x0 > x1 or y0 > y1:
+        raise ValueError(f"box {box} must satisfy x0 <= x1 and y0 <= y1")
+    return box
+
+
+Box = Annotated[
+    list[NonNegativeInt],
+    Field(
+        min_length=4,
+        max_length=4,
+        description="[x0, y0, x1, y1] in original image pixels, x1 and y1 exclusive",
+    ),
+    AfterValidator(_check_box),
+]
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class Alternative(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    char: str = Field(pattern=CHARACTER_PATTERN)
+    prob: Probability
+
+
+class ConfusionFlag(BaseModel):
+    """Why a character deserves a human look: its shape fits two classic readings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    readings: list[str] = Field(
+        min_length=2, max_length=2, description='the two confusable readings, e.g. ["0", "O"]'
+    )
+    probs: list[Probability] = Field(
+        min_length=2, max_length=2, description="classifier probability of each reading"
+    )
+    reason: Literal["low-margin", "context"] = Field(
+        description="low-margin: the classifier could not separate them; "
+        "context: a context rule chose the reading"
+    )
+    rule: str | None = Field(default=None, description='e.g. "digit-in-word->letter"')
+    original: str | None = Field(
+        default=None, description="the classifier's reading before a context rule changed it"
+    )
+
+
+class Character(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(pattern=CHARACTER_PATTERN)
+    box: Box
+    confidence: Probability
+    alternatives: list[Alternative] = Field(max_length=3, description="top-3, best first")
+    flag: ConfusionFlag | None = None
+
+
+class Word(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    box: Box
+    characters: list[Character]
+
+
+class Line(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    box: Box
+    words: list[Word]
+
+
+class SourceInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path_or_uri: str
+    sha256: str = Field(pattern=SHA256_PATTERN, description="of the whole input file")
+    width: int = Field(gt=0, description="original pixels")
+    height: int = Field(gt=0, description="original pixels")
+    page_index: int = Field(ge=0, description="0-based page of a multi-page TIFF/PDF")
+    page_count: int = Field(ge=1)
+
+
+class ModelInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    version: str
+    sha256: str = Field(pattern=SHA256_PATTERN)
+
+
+class PageStats(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    characters: int = Field(ge=0)
+    mean_confidence: Probability | None = Field(description="None when there are no characters")
+    flagged: int = Field(ge=0)
+    lines: int = Field(ge=0)
+    words: int = Field(ge=0)
+
+
+class PageResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = PAGE_SCHEMA_VERSION
+    kind: Literal["page"] = "page"
+    source: SourceInfo
+    model: ModelInfo
+    text: str = Field(description='full text: "\\n" between lines, spaces between words')
+    lines: list[Line]
+    stats: PageStats
+    timings_ms: dict[str, float] = Field(description="wall time per pipeline stage")
+    created_at: datetime
+
+
+class PageError(BaseModel):
+    """A page (or a whole file) that produced no result, and why, in words a user can act on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = PAGE_SCHEMA_VERSION
+    kind: Literal["error"] = "error"
+    source: str = Field(description="path or URI")
+    page_index: int | None = Field(
+        default=None, ge=0, description="None when the whole file failed"
+    )
+    error_type: str = Field(description="machine-readable: " + ", ".join(ERROR_TYPES))
+    message: str = Field(description="human-readable; names the file and the reason")
+    created_at: datetime
