@@ -33,14 +33,19 @@ COARSE_LONG_SIDE: int = 1200
 """Long side (px) of the scale-discovery pass. Before the character height is known there is
 no better unit than the image itself; this only sets how finely the scale is measured."""
 
+PROBE_BLOCK: int = 2
+"""The coarse pass measures the scale on the coarse image block-averaged by this factor..."""
+
+PROBE_MIN_SIDE: int = 400
+"""...when its short side has at least this many pixels (small crops are probed as they are)."""
+
 COARSE_CELL_FRACTION: float = 1.0 / 48.0
 """Background cell side in the coarse pass, as a fraction of the image's long side."""
 
-BG_CELL_STROKES: float = 5.0
-"""Background cell side, in stroke widths: every cell then holds mostly paper."""
-
-BG_CELL_MIN_CHARS: float = 0.5
-"""...and at least this many character heights, so the estimate is smooth."""
+BG_CELL_CHARS: float = 0.6
+"""Background cell side, in character heights: strokes (~ch/10, ~ch/5 for marker) leave most
+of such a cell paper, and shadows vary over many characters. The stroke width is not used:
+it is the noisier estimate, and an overestimate would grow cells past page edges."""
 
 BG_PERCENTILE: float = 80.0
 """Per-cell percentile of brightness taken as paper: above the ink, below glare specks."""
@@ -212,11 +217,11 @@ def estimate_background(grey: FloatImage, cell_px: float) -> FloatImage:
 
 
 def background_cell(scale: Scale | None, shape: tuple[int, ...]) -> float:
-    """Background cell side (px): from the stroke width and character height when known,
-    else a fixed fraction of the image (coarse pass)."""
+    """Background cell side (px): from the character height when known, else a fixed
+    fraction of the image (coarse pass)."""
     if scale is None:
         return max(shape[0], shape[1]) * COARSE_CELL_FRACTION
-    return max(BG_CELL_STROKES * scale.stroke_width, BG_CELL_MIN_CHARS * scale.char_height)
+    return BG_CELL_CHARS * scale.char_height
 
 
 def binarize(grey: FloatImage, scale: Scale | None = None) -> Binarized:
@@ -297,7 +302,11 @@ def prepare_page(image: NDArray[np.generic]) -> PageImage:
     f0 = working_resolution(shape)
     grey = grey_at(image, f0)
     f0 = grey.shape[1] / shape[1]  # the factor actually achieved
-    scale = estimate_scale(binarize(grey).mask)
+    # Scale discovery on a 2x-reduced copy: half the cost, and a character height of a few
+    # pixels is still measurable there (MIN_COMPONENT_PX).
+    k = PROBE_BLOCK if min(grey.shape) >= PROBE_MIN_SIDE else 1
+    probe = to_grey(grey, block=k)
+    scale = estimate_scale(binarize(probe).mask).scaled(k)
     f1 = working_resolution(grey.shape, scale.char_height)
     factor = f0
     if not 1.0 / TARGET_TOLERANCE <= f1 <= TARGET_TOLERANCE:
