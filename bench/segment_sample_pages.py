@@ -43,7 +43,7 @@ def truth_counts(text: str) -> tuple[int, list[int], int]:
     return len(lines), words, chars
 
 
-def overlay(page: bz.PageImage, layout: sg.Layout, path: Path) -> None:
+def overlay(page: bz.PreparedPage, layout: sg.Layout, path: Path) -> None:
     img = Image.fromarray((page.grey * 255).astype(np.uint8)).convert("RGB")
     draw = ImageDraw.Draw(img)
     colours = [(0, 120, 255), (0, 170, 0), (200, 120, 0), (160, 0, 200)]

@@ -104,7 +104,7 @@ class Binarized:
 
 
 @dataclass(frozen=True)
-class PageImage:
+class PreparedPage:
     """A page at working resolution; ``factor`` = working px per input px."""
 
     grey: FloatImage
@@ -291,7 +291,7 @@ def grey_at(image: NDArray[np.generic], factor: float) -> FloatImage:
     return resample(grey, factor * k)
 
 
-def prepare_page(image: NDArray[np.generic]) -> PageImage:
+def prepare_page(image: NDArray[np.generic]) -> PreparedPage:
     """Image (RGB or grey, any size) -> binarized page at the working resolution.
 
     A coarse pass at ``COARSE_LONG_SIDE`` measures the scale; the page is then binarized
@@ -316,4 +316,4 @@ def prepare_page(image: NDArray[np.generic]) -> PageImage:
             grey = resample(grey, f1)
         factor = grey.shape[1] / shape[1]
     final = binarize(grey, scale.scaled(factor / f0))
-    return PageImage(grey, final.ink, final.mask, estimate_scale(final.mask), factor)
+    return PreparedPage(grey, final.ink, final.mask, estimate_scale(final.mask), factor)
