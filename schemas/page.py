@@ -22,11 +22,13 @@ segmentation detects by shape, not by the classifier)."""
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 
 ERROR_TYPES = (
+    "unreadable-file",
     "empty-file",
     "not-an-image",
     "truncated-image",
     "too-large",
     "no-pages",
+    "encrypted-pdf",
     "blank-page",
     "all-black-page",
     "internal",
