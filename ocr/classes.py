@@ -15,13 +15,10 @@ CONFUSABLE_PAIRS: tuple[tuple[str, str], ...] = (
     ("2", "Z"),
     ("8", "B"),
     ("6", "G"),
-    ("0", "D"),
-    ("4", "A"),
-    ("7", "T"),
-    ("9", "Q"),
 )
-"""Pairs that are ambiguous as isolated shapes; the page recognizer flags them. Each is
-(digit, letter) so context rules can map one reading to the other."""
+"""Classic (digit, letter) pairs that are ambiguous as isolated shapes: the page recognizer
+flags them and its context rules map one reading to the other. The model manifest's
+measured confusions add further flagged pairs (D/0, 4/A, ...) but no context rules."""
 
 
 def is_letter(ch: str) -> bool:

@@ -6,6 +6,7 @@ import argparse
 import json
 import shlex
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -194,6 +195,102 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def add_transcribe(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "transcribe",
+        help="transcribe images, TIFFs and PDFs",
+        description="Transcribe handwritten block-capital pages. PATH may be files or folders "
+        "(searched recursively for JPEG, PNG, TIFF, WebP, BMP and PDF). With --out, each page "
+        "IMG gives DIR/IMG.json (PageResult) and DIR/IMG.txt, or DIR/IMG.error.json when it "
+        "cannot be read; without --out the text goes to stdout. Exit code 0 when every page "
+        "succeeded, 1 when some failed, 2 on a usage error.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p.add_argument("--out", type=Path, default=None, help="output folder")
+    p.add_argument(
+        "--format",
+        choices=("text", "json", "hocr"),
+        default="text",
+        help="stdout format without --out; with --out, hocr adds IMG.hocr",
+    )
+    p.add_argument("--overlay", action="store_true", help="with --out: also IMG.overlay.png")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes")
+    p.add_argument("--model", type=Path, default=None, help="model directory (default: shipped)")
+    p.add_argument("--no-context", action="store_true", help="no letter/digit word context")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
+    p.set_defaults(func=cmd_transcribe)
+
+
+def cmd_transcribe(args: argparse.Namespace) -> int:
+    from ocr.batch import BatchOptions, collect_inputs, run_batch
+    from ocr.export import to_hocr
+    from ocr.model import DEFAULT_MODEL_DIR, ModelError, read_manifest
+    from ocr.pipeline import PipelineOptions
+
+    if args.overlay and args.out is None:
+        print("scanscribe transcribe: --overlay needs --out", file=sys.stderr)
+        return EXIT_USAGE
+    if args.jobs < 1:
+        print("scanscribe transcribe: --jobs must be >= 1", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        read_manifest(args.model or DEFAULT_MODEL_DIR)
+    except ModelError as e:
+        print(f"scanscribe transcribe: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    missing = [p for p in args.paths if not p.exists()]
+    items = collect_inputs([p for p in args.paths if p.exists()])
+    for p in missing:
+        print(f"scanscribe transcribe: {p}: no such file or folder", file=sys.stderr)
+    if not items:
+        print("scanscribe transcribe: no input files found", file=sys.stderr)
+        return EXIT_USAGE
+    opts = BatchOptions(
+        out_dir=args.out,
+        fmt=args.format,
+        overlay=args.overlay,
+        model_dir=args.model,
+        pipeline=PipelineOptions(context=not args.no_context),
+    )
+    show = not args.quiet and len(items) > 1
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(items), unit="file", file=sys.stderr, disable=not show)
+    pages = chars = flagged = failed = 0
+    start = time.perf_counter()
+    for outcome in run_batch(items, opts, jobs=args.jobs):
+        bar.update(1)
+        for page in outcome.pages:
+            pages += 1
+            if page.error is not None:
+                failed += 1
+                bar.write(f"error: {page.error.message} [{page.error.error_type}]", file=sys.stderr)
+                continue
+            r = page.result
+            assert r is not None
+            chars += r.stats.characters
+            flagged += r.stats.flagged
+            if args.out is None:
+                if args.format == "json":
+                    print(r.model_dump_json())
+                elif args.format == "hocr":
+                    print(to_hocr(r))
+                else:
+                    if len(items) > 1 or r.source.page_count > 1:
+                        print(f"==> {r.source.path_or_uri} page {r.source.page_index + 1} <==")
+                    print(r.text)
+    bar.close()
+    seconds = time.perf_counter() - start
+    if not args.quiet:
+        print(
+            f"pages {pages}, characters {chars}, flagged {flagged}, failed {failed}, "
+            f"{pages / seconds:.2f} pages/s ({seconds:.2f} s, {args.jobs} job(s))",
+            file=sys.stderr,
+        )
+    return EXIT_OK if failed == 0 else EXIT_FAILED
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scanscribe",
@@ -202,6 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_train(sub)
     add_evaluate(sub)
+    add_transcribe(sub)
     return parser
 
 

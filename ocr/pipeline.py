@@ -1,0 +1,243 @@
+"""The page pipeline: decoded page -> binary page -> layout -> crops -> probabilities ->
+:class:`schemas.page.PageResult`.
+
+Each stage is a function in its own module; this one only runs them in order, times them
+and maps working-resolution boxes back to original pixels.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ocr.binarize import PreparedPage, prepare_page
+from ocr.classes import CLASS_INDEX, CLASSES, CONFUSABLE_PAIRS
+from ocr.imageio import InputError, PageImage
+from ocr.model import Recognizer
+from ocr.recognize import FLAG_MARGIN, Reading, apply_context, classify, confusable_pairs, read_char
+from ocr.segment import CharBox, Layout, crop_chars, segment
+from schemas.page import (
+    Alternative,
+    Character,
+    ConfusionFlag,
+    Line,
+    ModelInfo,
+    PageResult,
+    PageStats,
+    SourceInfo,
+    Word,
+)
+
+T = TypeVar("T")
+
+ALL_BLACK_GREY: float = 0.2
+"""A page whose median grey (0 black .. 1 white) is below this ..."""
+ALL_BLACK_SPREAD: float = 0.05
+"""... and whose grey spread (90th - 10th percentile) is below this has nothing to read."""
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    flag_margin: float = FLAG_MARGIN
+    """See :data:`ocr.recognize.FLAG_MARGIN`."""
+    classifier_splits: bool = True
+    """Let the recognizer score candidate merges and cuts of touching characters."""
+    context: bool = True
+    """Apply the letter/digit word-context rules."""
+
+
+@dataclass
+class PageContext:
+    """What the stages produce for one page, kept together for timing and debugging."""
+
+    page: PageImage
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    prepared: PreparedPage | None = None
+    layout: Layout | None = None
+
+    def run(self, name: str, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+        start = time.perf_counter()
+        out = fn(*args, **kwargs)
+        self.timings_ms[name] = round((time.perf_counter() - start) * 1000, 2)
+        return out
+
+
+def check_not_black(page: PageImage, prepared: PreparedPage) -> None:
+    grey = prepared.grey
+    lo, median, hi = np.percentile(grey[::4, ::4], [10, 50, 90])
+    if median < ALL_BLACK_GREY and hi - lo < ALL_BLACK_SPREAD:
+        raise InputError(
+            "all-black-page",
+            f"{page.source}: page {page.page_index + 1} is black (nothing readable)",
+        )
+
+
+def scorer(recognizer: Recognizer) -> Callable[[list[NDArray[np.float32]]], NDArray[np.float32]]:
+    """How sure the recognizer is that a crop is ONE character: segmentation compares this
+    for merges and cuts. The classic confusable pairs count as one reading here, so an O/0
+    split 50:50 is not mistaken for an unlikely shape and cut into a C and a J."""
+    partner = np.arange(len(CLASSES))
+    for a, b in CONFUSABLE_PAIRS:
+        partner[CLASS_INDEX[a]], partner[CLASS_INDEX[b]] = CLASS_INDEX[b], CLASS_INDEX[a]
+
+    def score(crops: list[NDArray[np.float32]]) -> NDArray[np.float32]:
+        p = classify(crops, recognizer)
+        merged = p + np.where(partner != np.arange(len(CLASSES)), p[:, partner], 0.0)
+        return np.minimum(merged.max(axis=1), 1.0).astype(np.float32)
+
+    return score
+
+
+def to_original(
+    box: CharBox | tuple[int, int, int, int], per_px: float, size: tuple[int, int]
+) -> list[int]:
+    """Working-resolution box -> original pixels (``per_px`` = working px per original px)."""
+    x0, y0, x1, y1 = (box.x0, box.y0, box.x1, box.y1) if isinstance(box, CharBox) else box
+    w, h = size
+    return [
+        min(w, max(0, int(np.floor(x0 / per_px)))),
+        min(h, max(0, int(np.floor(y0 / per_px)))),
+        min(w, max(0, int(np.ceil(x1 / per_px)))),
+        min(h, max(0, int(np.ceil(y1 / per_px)))),
+    ]
+
+
+def union_box(boxes: list[list[int]]) -> list[int]:
+    a = np.asarray(boxes)
+    return [int(a[:, 0].min()), int(a[:, 1].min()), int(a[:, 2].max()), int(a[:, 3].max())]
+
+
+def character(r: Reading, box: list[int]) -> Character:
+    flag = None
+    if r.flag is not None:
+        flag = ConfusionFlag(
+            readings=list(r.flag.readings),
+            probs=list(r.flag.probs),
+            reason=r.flag.reason,
+            rule=r.flag.rule,
+            original=r.flag.original,
+        )
+    return Character(
+        text=r.text,
+        box=box,
+        confidence=min(1.0, max(0.0, r.confidence)),
+        alternatives=[Alternative(char=c, prob=min(1.0, p)) for c, p in r.alternatives],
+        flag=flag,
+    )
+
+
+def decode(
+    layout: Layout,
+    probs: NDArray[np.float32],
+    recognizer: Recognizer,
+    per_px: float,
+    size: tuple[int, int],
+    options: PipelineOptions,
+) -> list[Line]:
+    """Probabilities in reading order -> lines of words of characters (marks as '.')."""
+    pairs = confusable_pairs(recognizer)
+    k = 0
+    lines: list[Line] = []
+    for line in layout.lines:
+        readings: list[list[Reading]] = []
+        word_probs: list[list[NDArray[np.float32]]] = []
+        numbered: list[bool] = []
+        for word in line.words:
+            rs, ps = [], []
+            for c in word.chars:
+                if c.kind == "char":
+                    rs.append(read_char(probs[k], pairs, options.flag_margin))
+                    ps.append(probs[k])
+                    k += 1
+            readings.append(rs)
+            word_probs.append(ps)
+            numbered.append(
+                len(rs) == 1 and word.chars[-1].kind == "mark" and word.chars[-1].mark == "."
+            )
+        if options.context:
+            keep = [i for i, rs in enumerate(readings) if rs]
+            ctx = apply_context(
+                [readings[i] for i in keep],
+                [word_probs[i] for i in keep],
+                [numbered[i] for i in keep],
+            )
+            for i, rs in zip(keep, ctx, strict=True):
+                readings[i] = rs
+        words: list[Word] = []
+        for word, rs in zip(line.words, readings, strict=True):
+            it = iter(rs)
+            chars: list[Character] = []
+            for c in word.chars:
+                box = to_original(c, per_px, size)
+                if c.kind == "char":
+                    chars.append(character(next(it), box))
+                elif c.mark == ".":
+                    chars.append(Character(text=".", box=box, confidence=1.0, alternatives=[]))
+            if chars:
+                text = "".join(ch.text for ch in chars)
+                words.append(
+                    Word(text=text, box=union_box([ch.box for ch in chars]), characters=chars)
+                )
+        if words:
+            lines.append(
+                Line(
+                    text=" ".join(w.text for w in words),
+                    box=union_box([w.box for w in words]),
+                    words=words,
+                )
+            )
+    return lines
+
+
+def transcribe_page(
+    page: PageImage, recognizer: Recognizer, options: PipelineOptions | None = None
+) -> PageResult:
+    """Run every stage on one decoded page; raise InputError for a blank or black page."""
+    options = options or PipelineOptions()
+    ctx = PageContext(page)
+    start = time.perf_counter()
+    prepared = ctx.run("binarize", prepare_page, page.pixels)
+    check_not_black(page, prepared)
+    score = scorer(recognizer) if options.classifier_splits else None
+    layout = ctx.run("segment", segment, prepared.mask, prepared.ink, prepared.scale, score)
+    crops = ctx.run("crop", crop_chars, prepared.ink, layout)
+    if not crops:
+        raise InputError(
+            "blank-page", f"{page.source}: page {page.page_index + 1} has no handwriting"
+        )
+    probs = ctx.run("recognize", classify, crops, recognizer)
+    per_px = prepared.factor * page.scale
+    lines = ctx.run(
+        "decode", decode, layout, probs, recognizer, per_px, page.original_size, options
+    )
+    chars = [c for ln in lines for w in ln.words for c in w.characters if c.text != "."]
+    ctx.timings_ms["total"] = round((time.perf_counter() - start) * 1000, 2)
+    m = recognizer.manifest
+    return PageResult(
+        source=SourceInfo(
+            path_or_uri=page.source,
+            sha256=page.sha256,
+            width=page.original_size[0],
+            height=page.original_size[1],
+            page_index=page.page_index,
+            page_count=page.page_count,
+        ),
+        model=ModelInfo(name=m.name, version=m.version, sha256=m.model_sha256),
+        text="\n".join(ln.text for ln in lines),
+        lines=lines,
+        stats=PageStats(
+            characters=len(chars),
+            mean_confidence=float(np.mean([c.confidence for c in chars])) if chars else None,
+            flagged=sum(c.flag is not None for c in chars),
+            lines=len(lines),
+            words=sum(len(ln.words) for ln in lines),
+        ),
+        timings_ms=ctx.timings_ms,
+        created_at=datetime.now(UTC),
+    )

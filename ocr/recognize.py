@@ -1,0 +1,140 @@
+"""Recognition of a page's characters: one batched forward pass, top-3 alternatives,
+confusion flags and word-context rules.
+
+Input is the segmented layout and the crops; output is plain dataclasses that the pipeline
+turns into the result schema. Nothing here looks at the image again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ocr.classes import CLASS_INDEX, CLASSES, CONFUSABLE_PAIRS, is_digit, is_letter
+from ocr.model import Recognizer
+from ocr.normalize import normalize_batch
+
+TOP_K: int = 3
+"""Alternatives reported per character."""
+
+FLAG_MARGIN: float = 0.35
+"""A confusable pair is flagged when p(best) - p(its partner) is below this (probability)."""
+
+PAIR_MIN_RATE: float = 0.01
+"""A measured confusion joins the flagged pairs when it takes at least this share of the true
+class's validation samples (from the model manifest)."""
+
+DIGIT_TO_LETTER: dict[str, str] = {d: letter for d, letter in CONFUSABLE_PAIRS}
+LETTER_TO_DIGIT: dict[str, str] = {letter: d for d, letter in CONFUSABLE_PAIRS}
+
+
+@dataclass(frozen=True)
+class Flag:
+    readings: tuple[str, str]
+    probs: tuple[float, float]
+    reason: Literal["low-margin", "context"]
+    rule: str | None = None
+    original: str | None = None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One recognized character."""
+
+    text: str
+    confidence: float
+    alternatives: list[tuple[str, float]]
+    flag: Flag | None
+
+
+def classify(crops: Sequence[NDArray[np.floating]], recognizer: Recognizer) -> NDArray[np.float32]:
+    """Normalize every crop the way training did and run them as one batch."""
+    if not crops:
+        return np.zeros((0, len(CLASSES)), dtype=np.float32)
+    return recognizer.predict_proba(normalize_batch(list(crops)))
+
+
+def confusable_pairs(recognizer: Recognizer | None) -> set[frozenset[str]]:
+    """The fixed classic pairs plus the model's own measured frequent confusions."""
+    pairs = {frozenset(p) for p in CONFUSABLE_PAIRS}
+    if recognizer is not None and recognizer.manifest is not None:
+        for c in recognizer.manifest.confusions:
+            if c.rate >= PAIR_MIN_RATE:
+                pairs.add(frozenset((c.true, c.predicted)))
+    return pairs
+
+
+def read_char(
+    probs: NDArray[np.floating], pairs: set[frozenset[str]], margin: float = FLAG_MARGIN
+) -> Reading:
+    """Best class, top-k alternatives, and a low-margin flag for a confusable pair."""
+    order = np.argsort(probs)[::-1][:TOP_K]
+    alts = [(CLASSES[i], float(probs[i])) for i in order]
+    best, p_best = alts[0]
+    flag = None
+    for ch, p in alts[1:]:
+        if frozenset((best, ch)) in pairs and p_best - p < margin:
+            flag = Flag((best, ch), (p_best, p), "low-margin")
+            break
+    return Reading(best, p_best, alts, flag)
+
+
+def _kind_votes(readings: Iterable[Reading]) -> tuple[int, int]:
+    """Letters and digits among readings that are not themselves confusable."""
+    letters = digits = 0
+    for r in readings:
+        if r.text in DIGIT_TO_LETTER or r.text in LETTER_TO_DIGIT:
+            continue
+        letters += is_letter(r.text)
+        digits += is_digit(r.text)
+    return letters, digits
+
+
+def _swap(r: Reading, probs: NDArray[np.floating], target: str, rule: str) -> Reading:
+    p_orig = float(probs[CLASS_INDEX[r.text]])
+    p_new = float(probs[CLASS_INDEX[target]])
+    flag = Flag((r.text, target), (p_orig, p_new), "context", rule=rule, original=r.text)
+    return Reading(target, p_new, r.alternatives, flag)
+
+
+def apply_context(
+    words: Sequence[Sequence[Reading]],
+    probs: Sequence[Sequence[NDArray[np.floating]]],
+    numbered: Sequence[bool] = (),
+) -> list[list[Reading]]:
+    """Word context for the confusable pairs.
+
+    Inside a word that is mostly letters a confusable digit becomes its letter, and inside a
+    mostly-digit word a confusable letter becomes its digit. One-character words take the
+    majority of the line when the line is made of one-character words (an alphabet or a digit
+    row); a one-character word marked ``numbered`` (followed by a '.') reads as a digit.
+    ``probs[w][i]`` are the class probabilities of character i of word w.
+    """
+    line_letters, line_digits = _kind_votes(r for w in words for r in w)
+    singles = sum(len(w) == 1 for w in words)
+    mostly_singles = len(words) >= 3 and singles >= 0.8 * len(words)
+    out: list[list[Reading]] = []
+    for wi, word in enumerate(words):
+        letters, digits = _kind_votes(word)
+        if len(word) == 1:
+            if wi < len(numbered) and numbered[wi]:
+                letters, digits = 0, 1
+            elif mostly_singles:
+                letters, digits = line_letters, line_digits
+            else:
+                letters = digits = 0
+        new = []
+        for ci, r in enumerate(word):
+            p = probs[wi][ci]
+            if letters > digits and r.text in DIGIT_TO_LETTER:
+                new.append(_swap(r, p, DIGIT_TO_LETTER[r.text], "digit-in-word->letter"))
+            elif digits > letters and r.text in LETTER_TO_DIGIT:
+                new.append(_swap(r, p, LETTER_TO_DIGIT[r.text], "letter-in-number->digit"))
+            else:
+                new.append(r)
+        out.append(new)
+    return out
