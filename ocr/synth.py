@@ -60,6 +60,9 @@ WORD_GAP_MARGIN: float = 0.5
 """Word gaps exceed letter gaps by at least this many char heights: on real pages the writer
 separates words visibly, and the truth text's spaces must be recoverable from the ink."""
 
+GRAIN_CELL: int = 6
+"""Size in page pixels of the coarse cells of the ink texture."""
+
 MAX_LINE_CHARS: int = 26
 """Longest generated line, in characters, so random pages keep a photo-like aspect."""
 
@@ -98,7 +101,7 @@ class SynthStyle:
 
     char_height_px: Range = (45.0, 100.0)
     """Cap height of the writing in page pixels (the samples: about 80 and 165 px)."""
-    pen_width: Range = (0.045, 0.09)
+    pen_width: Range = (0.035, 0.08)
     """Pen width as a fraction of char height (ballpoint / pencil on the samples: ~0.05)."""
     slant: Range = (-0.12, 0.2)
     """Horizontal shear of glyphs per page; positive leans right."""
@@ -115,7 +118,7 @@ class SynthStyle:
     stroke_warp: float = 0.025
     """Amplitude of the smooth per-occurrence warp of stroke points, fraction of char height;
     makes repeated letters of one writer differ although there is one glyph per char."""
-    letter_spacing: Range = (0.15, 0.55)
+    letter_spacing: Range = (0.2, 0.6)
     """Gap between the bounding boxes of neighbouring glyphs (samples: ~0.3-0.5)."""
     word_spacing: Range = (0.9, 1.6)
     """Gap between words; kept clearly above letter spacing, as on the samples."""
@@ -146,6 +149,9 @@ class SynthStyle:
     """Peak ink coverage: below 1 for pencil and faint ballpoint."""
     ink_variation: float = 0.15
     """Per-stroke relative darkness variation (pen pressure)."""
+    ink_grain: Range = (0.0, 0.45)
+    """Largest share of coverage removed by ink texture (pencil grain, skipping ballpoint);
+    0 gives uniformly saturated strokes."""
     papers: tuple[str, ...] = ("white", "white", "cool", "warm", "grey")
     """Paper tints to choose from (keys of PAPER_TINTS); repeats weight the choice."""
     exposure: Range = (0.55, 0.95)
@@ -169,7 +175,7 @@ class SynthStyle:
     """Gaussian blur sigma, page pixels (focus and camera optics)."""
     jpeg_quality: tuple[int, int] = (70, 95)
     """JPEG quality range used when the page is saved."""
-    max_megapixels: float = 4.0
+    max_megapixels: float = 3.5
     """Pages that would be larger (long lines of big writing) are scaled down to this area,
     like a phone photo whose resolution is fixed whatever the text size."""
     lines: tuple[int, int] = (5, 11)
@@ -194,6 +200,7 @@ class SynthStyle:
             inks=("black",),
             ink_strength=(1.0, 1.0),
             ink_variation=0.0,
+            ink_grain=(0.0, 0.0),
             papers=("white",),
         )
 
@@ -482,6 +489,8 @@ class _Mark:
     """Half the pen width, px (larger for a dot)."""
     strengths: list[float]
     """Peak coverage of each stroke."""
+    grain: float = 0.0
+    """Share of coverage the ink texture may remove."""
 
 
 @dataclass
@@ -499,6 +508,7 @@ class _Params:
     wave_period: float
     ink: tuple[float, float, float]
     ink_strength: float
+    ink_grain: float
     paper: tuple[float, float, float]
     lines_meta: list[tuple[float, float, float]] = field(default_factory=list)
 
@@ -519,6 +529,7 @@ def _sample_params(style: SynthStyle, rng: np.random.Generator) -> _Params:
         wave_period=float(rng.uniform(6.0, 16.0)) * h,
         ink=INK_COLOURS[str(rng.choice(list(style.inks)))],
         ink_strength=u(style.ink_strength),
+        ink_grain=u(style.ink_grain),
         paper=PAPER_TINTS[str(rng.choice(list(style.papers)))],
     )
 
@@ -597,7 +608,7 @@ def _layout(
                 if ch == DOT_CHAR:
                     r = 0.5 * p.pen * float(rng.uniform(1.2, 1.8))
                     centre = np.array([[x + r, baseline - r]])
-                    marks.append(_Mark(ch, [centre], r, [p.ink_strength]))
+                    marks.append(_Mark(ch, [centre], r, [p.ink_strength], p.ink_grain))
                     x += 2 * r
                     continue
                 if ch not in glyphs or not glyphs[ch]:
@@ -609,7 +620,7 @@ def _layout(
                     p.ink_strength * (1.0 - float(rng.uniform(0, style.ink_variation)))
                     for _ in placed
                 ]
-                marks.append(_Mark(ch, placed, 0.5 * p.pen, strengths))
+                marks.append(_Mark(ch, placed, 0.5 * p.pen, strengths, p.ink_grain))
         out.append(marks)
         y += p.line_step
     return out
@@ -632,7 +643,9 @@ def _apply(points: FloatArray, hmat: FloatArray) -> FloatArray:
     return q[:, :2] / q[:, 2:]
 
 
-def _draw_mark(mark: _Mark, cov: NDArray[np.float32]) -> Box | None:
+def _draw_mark(
+    mark: _Mark, cov: NDArray[np.float32], rng: np.random.Generator | None = None
+) -> Box | None:
     """Rasterize one mark (2x supersampled, round caps) into ``cov`` with max-compositing;
     return its tight ink box, or None if it fell outside the canvas."""
     pts = np.concatenate(mark.strokes)
@@ -658,6 +671,8 @@ def _draw_mark(mark: _Mark, cov: NDArray[np.float32]) -> Box | None:
         for x, y in (xy[0], xy[-1]) if len(xy) > 1 else xy:
             draw.ellipse((x - r, y - r, x + r, y + r), fill=fill)
     local = np.asarray(canvas.reduce(ss), dtype=np.float32) / 255.0
+    if mark.grain > 0 and rng is not None:
+        local = local * _ink_texture(local.shape, mark.grain, rng)
     region = cov[y0:y1, x0:x1]
     np.maximum(region, local, out=region)
     peak = float(local.max())
@@ -665,6 +680,18 @@ def _draw_mark(mark: _Mark, cov: NDArray[np.float32]) -> Box | None:
         return None
     ys, xs = np.nonzero(local >= BOX_COVERAGE * peak)
     return (x0 + int(xs.min()), y0 + int(ys.min()), x0 + int(xs.max()) + 1, y0 + int(ys.max()) + 1)
+
+
+def _ink_texture(
+    shape: tuple[int, ...], grain: float, rng: np.random.Generator
+) -> NDArray[np.float32]:
+    """Multiplicative ink texture in [1 - grain, 1]: patches of lighter pressure (coarse,
+    about GRAIN_CELL px) mixed with pixel grain, as pencil and dry ballpoint leave it."""
+    hgt, wid = shape
+    coarse_lr = rng.random((hgt // GRAIN_CELL + 2, wid // GRAIN_CELL + 2)).astype(np.float32)
+    coarse = _upsample(coarse_lr, (wid, hgt))
+    fine = rng.random((hgt, wid), dtype=np.float32)
+    return (1.0 - grain * (0.6 * coarse + 0.4 * fine)).astype(np.float32)
 
 
 def _union(boxes: Sequence[Box]) -> Box:
@@ -816,7 +843,7 @@ def render_page(
     for text_line, line_marks in zip(lines, marks, strict=True):
         chars = []
         for m in line_marks:
-            box = _draw_mark(m, cov)
+            box = _draw_mark(m, cov, rng)
             if box is not None:
                 chars.append(SynthChar(m.char, box))
         box = _union([ch.box for ch in chars]) if chars else (0, 0, 0, 0)
