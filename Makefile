@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck install schemas bench clean
+.PHONY: demo test lint typecheck install schemas bench clean model
+MODEL_VERSION ?= $(shell date -u +%Y.%m.%d)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,3 +33,13 @@ schemas: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Retrain the shipped model from ../shared/data (about 8 minutes on 2 cores); see the model card.
+DATA ?= ../shared/data
+model: $(STAMP)
+	$(BIN)/scanscribe train \
+	  --data emnist:$(DATA)/emnist/byclass-test \
+	  --data chars74k:$(DATA)/chars74k/strokes-writers-00-39.json \
+	  --data emnist:$(DATA)/emnist/balanced-slice/X_train_103680_to_112799.webp \
+	  --data mat:$(DATA)/nist26/nist26_valid.mat \
+	  --name scanscribe-default --version $(MODEL_VERSION) --out ocr/models/default

@@ -31,6 +31,10 @@ class's validation samples (from the model manifest)."""
 DIGIT_TO_LETTER: dict[str, str] = {d: letter for d, letter in CONFUSABLE_PAIRS}
 LETTER_TO_DIGIT: dict[str, str] = {letter: d for d, letter in CONFUSABLE_PAIRS}
 
+LETTER_SLICE = slice(0, 26)
+DIGIT_SLICE = slice(26, 36)
+"""Class index ranges of letters and digits in :data:`ocr.classes.CLASSES`."""
+
 
 @dataclass(frozen=True)
 class Flag:
@@ -83,14 +87,25 @@ def read_char(
     return Reading(best, p_best, alts, flag)
 
 
-def _kind_votes(readings: Iterable[Reading]) -> tuple[int, int]:
-    """Letters and digits among readings that are not themselves confusable."""
-    letters = digits = 0
+def _kind_votes(
+    readings: Sequence[Reading], probs: Sequence[NDArray[np.floating]]
+) -> tuple[float, float]:
+    """Letter and digit votes of a run of characters.
+
+    Each character that is not itself confusable counts one vote for its kind. When that
+    leaves a tie (e.g. "2O2S", every character confusable) the summed probability mass of
+    letter classes against digit classes decides.
+    """
+    letters = digits = 0.0
     for r in readings:
         if r.text in DIGIT_TO_LETTER or r.text in LETTER_TO_DIGIT:
             continue
         letters += is_letter(r.text)
         digits += is_digit(r.text)
+    if letters == digits and probs:
+        mass = np.sum(probs, axis=0)
+        letters = float(mass[LETTER_SLICE].sum())
+        digits = float(mass[DIGIT_SLICE].sum())
     return letters, digits
 
 
@@ -114,12 +129,14 @@ def apply_context(
     row); a one-character word marked ``numbered`` (followed by a '.') reads as a digit.
     ``probs[w][i]`` are the class probabilities of character i of word w.
     """
-    line_letters, line_digits = _kind_votes(r for w in words for r in w)
+    line_letters, line_digits = _kind_votes(
+        [r for w in words for r in w], [p for w in probs for p in w]
+    )
     singles = sum(len(w) == 1 for w in words)
     mostly_singles = len(words) >= 3 and singles >= 0.8 * len(words)
     out: list[list[Reading]] = []
     for wi, word in enumerate(words):
-        letters, digits = _kind_votes(word)
+        letters, digits = _kind_votes(word, probs[wi])
         if len(word) == 1:
             if wi < len(numbered) and numbered[wi]:
                 letters, digits = 0, 1

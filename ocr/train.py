@@ -17,7 +17,7 @@ from ocr.optim import learning_rate, make_optimizer
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 20
+    epochs: int = 25
     batch_size: int = 128
     optimizer: str = "adam"
     lr: float = 1e-3

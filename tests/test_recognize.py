@@ -1,0 +1,83 @@
+"""Confusion flags and word-context rules on hand-made probabilities."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ocr.classes import CLASS_INDEX, CONFUSABLE_PAIRS, NUM_CLASSES
+from ocr.recognize import Reading, apply_context, read_char
+
+PAIRS = {frozenset(p) for p in CONFUSABLE_PAIRS}
+
+
+def probs(**weights: float) -> np.ndarray:
+    """Probabilities with the given characters' weights; the rest share what is left."""
+    p = np.full(NUM_CLASSES, 0.0, dtype=np.float32)
+    for ch, w in weights.items():
+        p[CLASS_INDEX[ch.lstrip("_")]] = w
+    rest = 1.0 - p.sum()
+    p[p == 0] = rest / max(1, int((p == 0).sum()))
+    return p
+
+
+def word(*specs: dict[str, float]) -> tuple[list[Reading], list[np.ndarray]]:
+    ps = [probs(**s) for s in specs]
+    return [read_char(p, PAIRS) for p in ps], ps
+
+
+def test_top3_alternatives_sorted() -> None:
+    r = read_char(probs(A=0.7, H=0.2, R=0.05), PAIRS)
+    assert r.text == "A" and abs(r.confidence - 0.7) < 1e-6
+    assert [c for c, _ in r.alternatives] == ["A", "H", "R"]
+    assert r.flag is None
+
+
+def test_low_margin_confusable_pair_is_flagged_with_both_readings() -> None:
+    r = read_char(probs(_0=0.55, O=0.4), PAIRS)
+    assert r.flag is not None and r.flag.reason == "low-margin"
+    assert r.flag.readings == ("0", "O")
+    assert abs(r.flag.probs[0] - 0.55) < 1e-6 and abs(r.flag.probs[1] - 0.4) < 1e-6
+
+
+def test_wide_margin_or_unrelated_pair_is_not_flagged() -> None:
+    assert read_char(probs(_0=0.95, O=0.04), PAIRS).flag is None
+    assert read_char(probs(A=0.5, H=0.45), PAIRS).flag is None
+
+
+def test_digit_inside_letter_word_becomes_letter() -> None:
+    rs, ps = word({"T": 0.9}, {"_0": 0.6, "O": 0.39})  # "T0" -> "TO"
+    out = apply_context([rs], [ps])
+    assert "".join(r.text for r in out[0]) == "TO"
+    flag = out[0][1].flag
+    assert flag is not None and flag.reason == "context"
+    assert flag.original == "0" and flag.rule == "digit-in-word->letter"
+
+
+def test_letter_inside_number_becomes_digit() -> None:
+    rs, ps = word({"_2": 0.9}, {"O": 0.6, "_0": 0.39}, {"_2": 0.9}, {"S": 0.55, "_5": 0.44})
+    out = apply_context([rs], [ps])
+    assert "".join(r.text for r in out[0]) == "2025"
+
+
+def test_single_char_words_follow_the_line_when_it_is_a_row_of_singles() -> None:
+    row = [word({c: 0.9}) for c in "NPQR"] + [word({"_0": 0.6, "O": 0.39})]
+    out = apply_context([r for r, _ in row], [p for _, p in row])
+    assert out[-1][0].text == "O"
+    digits = [word({c: 0.9}) for c in ["_7", "_8", "_9"]] + [word({"O": 0.6, "_0": 0.39})]
+    out = apply_context([r for r, _ in digits], [p for _, p in digits])
+    assert out[-1][0].text == "0"
+
+
+def test_numbered_item_stays_a_digit_in_a_line_of_words() -> None:
+    one, p1 = word({"I": 0.55, "_1": 0.44})
+    make, pm = word({"M": 0.9}, {"A": 0.9}, {"K": 0.9}, {"E": 0.9})
+    out = apply_context([one, make], [p1, pm], numbered=[True, False])
+    assert out[0][0].text == "1"
+
+
+def test_single_word_in_a_sentence_keeps_the_classifier_reading() -> None:
+    a, pa = word({"A": 0.9})
+    zero, pz = word({"_0": 0.6, "O": 0.39})
+    make, pm = word({"M": 0.9}, {"A": 0.9}, {"K": 0.9}, {"E": 0.9})
+    out = apply_context([a, zero, make], [pa, pz, pm])
+    assert out[1][0].text == "0"
