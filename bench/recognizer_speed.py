@@ -43,8 +43,10 @@ def main() -> None:
     forward = best_seconds(lambda: rec.predict_proba(glyphs))
     page = glyphs[:120]
     page_forward = best_seconds(lambda: rec.predict_proba(page))
-    raw = [(rng.random((int(h), int(w))) < 0.3).astype(np.float32) for h, w in
-           rng.integers(20, 60, size=(1000, 2))]
+    raw = [
+        (rng.random((int(h), int(w))) < 0.3).astype(np.float32)
+        for h, w in rng.integers(20, 60, size=(1000, 2))
+    ]
     norm = best_seconds(lambda: normalize_batch(raw), repeats=3)
     out = {
         "model": f"{rec.manifest.name} {rec.version}",

@@ -291,6 +291,63 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     return EXIT_OK if failed == 0 else EXIT_FAILED
 
 
+def add_demo(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "demo",
+        help="transcribe the sample pages with the shipped model",
+        description="Transcribe the two sample photos from $SCANSCRIBE_DATA/pages (default "
+        "../shared/data) with the shipped model, or, where that folder is absent, three "
+        "synthetic pages; writes results and overlays to --out and prints the text beside "
+        "the truth with its character error rate.",
+    )
+    p.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder")
+    p.set_defaults(func=cmd_demo)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ocr.batch import BatchOptions, collect_inputs, run_batch
+    from ocr.datapath import data_root
+    from ocr.textdist import cer
+
+    pages_dir = data_root() / "pages"
+    if sorted(pages_dir.glob("*.jpg")):
+        inputs = sorted(pages_dir.glob("*.jpg"))
+        print(f"sample photos from {pages_dir}")
+    else:
+        from ocr.synth import make_pages, save_page
+
+        synth_dir = args.out / "synthetic-input"
+        print(f"no sample photos under {data_root()}: using synthetic pages in {synth_dir}")
+        inputs = [
+            save_page(page, synth_dir, f"synthetic_{i}")
+            for i, page in enumerate(make_pages(3, writers=[1, 2, 3], seed=7, source="builtin"))
+        ]
+    opts = BatchOptions(out_dir=args.out, overlay=True)
+    failed = 0
+    for outcome in run_batch(collect_inputs(inputs), opts):
+        for page in outcome.pages:
+            if page.error is not None:
+                failed += 1
+                print(f"error: {page.error.message}")
+                continue
+            r = page.result
+            assert r is not None
+            truth_file = Path(outcome.source).with_suffix(".txt")
+            print(f"\n=== {outcome.source}  ({r.timings_ms['total']:.0f} ms)")
+            print(r.text)
+            if truth_file.is_file():
+                truth = "\n".join(
+                    ln.strip() for ln in truth_file.read_text().splitlines() if ln.strip()
+                )
+                print(
+                    f"--- CER {100 * cer(r.text, truth):.2f}% "
+                    f"(without spaces {100 * cer(r.text, truth, spaces=False):.2f}%), "
+                    f"{r.stats.characters} characters, {r.stats.flagged} flagged"
+                )
+    print(f"\nresults, text and overlays in {args.out}/")
+    return EXIT_OK if failed == 0 else EXIT_FAILED
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scanscribe",
@@ -300,6 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_train(sub)
     add_evaluate(sub)
     add_transcribe(sub)
+    add_demo(sub)
     return parser
 
 

@@ -7,7 +7,7 @@ turns into the result schema. Nothing here looks at the image again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -30,6 +30,9 @@ class's validation samples (from the model manifest)."""
 
 DIGIT_TO_LETTER: dict[str, str] = {d: letter for d, letter in CONFUSABLE_PAIRS}
 LETTER_TO_DIGIT: dict[str, str] = {letter: d for d, letter in CONFUSABLE_PAIRS}
+
+ORDINAL_SUFFIXES = ("ST", "ND", "RD", "TH")
+"""A number followed by one of these (1ST, 22ND) is a number, not a mostly-letter word."""
 
 LETTER_SLICE = slice(0, 26)
 DIGIT_SLICE = slice(26, 36)
@@ -109,6 +112,15 @@ def _kind_votes(
     return letters, digits
 
 
+def _ordinal(word: Sequence[Reading]) -> bool:
+    """Digits (or digit look-alikes) followed by an ordinal suffix, e.g. 2ND, 1ST, I5T."""
+    if len(word) < 3:
+        return False
+    suffix = "".join(DIGIT_TO_LETTER.get(r.text, r.text) for r in word[-2:])
+    prefix = [r.text for r in word[:-2]]
+    return suffix in ORDINAL_SUFFIXES and all(is_digit(c) or c in LETTER_TO_DIGIT for c in prefix)
+
+
 def _swap(r: Reading, probs: NDArray[np.floating], target: str, rule: str) -> Reading:
     p_orig = float(probs[CLASS_INDEX[r.text]])
     p_new = float(probs[CLASS_INDEX[target]])
@@ -144,9 +156,18 @@ def apply_context(
                 letters, digits = line_letters, line_digits
             else:
                 letters = digits = 0
+        ordinal = _ordinal(word)
         new = []
         for ci, r in enumerate(word):
             p = probs[wi][ci]
+            if ordinal:
+                if ci < len(word) - 2 and r.text in LETTER_TO_DIGIT:
+                    new.append(_swap(r, p, LETTER_TO_DIGIT[r.text], "ordinal-number->digit"))
+                elif ci >= len(word) - 2 and r.text in DIGIT_TO_LETTER:
+                    new.append(_swap(r, p, DIGIT_TO_LETTER[r.text], "ordinal-suffix->letter"))
+                else:
+                    new.append(r)
+                continue
             if letters > digits and r.text in DIGIT_TO_LETTER:
                 new.append(_swap(r, p, DIGIT_TO_LETTER[r.text], "digit-in-word->letter"))
             elif digits > letters and r.text in LETTER_TO_DIGIT:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-import struct
 import time
-import zlib
 from pathlib import Path
 
 import numpy as np
 import pypdfium2 as pdfium
 import pytest
+from badfiles import forged_png, two_page_pdf
 from PIL import Image, ImageDraw, JpegImagePlugin
 
 from ocr.imageio import (
@@ -55,33 +54,6 @@ def refusal(path: Path) -> InputError:
     err = info.value
     assert str(path) in err.message, "the message must name the file"
     return err
-
-
-def forged_png(width: int, height: int) -> bytes:
-    """A tiny valid-looking PNG whose IHDR (with a correct CRC) declares width x height."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
-    idat = zlib.compress(b"\x00" * 64)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
-
-
-def two_page_pdf() -> bytes:
-    """200 x 100 pt pages with a black 100 x 50 pt block at the bottom-left of each."""
-    pdf = pdfium.PdfDocument.new()
-    for _ in range(2):
-        page = pdf.new_page(200, 100)
-        block = pdfium.PdfImage.new(pdf)
-        block.set_bitmap(pdfium.PdfBitmap.from_pil(Image.new("RGB", (4, 4), "black")))
-        block.set_matrix(pdfium.PdfMatrix().scale(100, 50))
-        page.insert_obj(block)
-        page.gen_content()
-    buf = io.BytesIO()
-    pdf.save(buf)
-    return buf.getvalue()
 
 
 # --- formats ------------------------------------------------------------------------------

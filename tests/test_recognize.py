@@ -81,3 +81,17 @@ def test_single_word_in_a_sentence_keeps_the_classifier_reading() -> None:
     make, pm = word({"M": 0.9}, {"A": 0.9}, {"K": 0.9}, {"E": 0.9})
     out = apply_context([a, zero, make], [pa, pz, pm])
     assert out[1][0].text == "0"
+
+
+def test_ordinal_numbers_keep_digits_and_letter_suffix() -> None:
+    rs, ps = word({"_2": 0.9}, {"N": 0.9}, {"D": 0.9})  # 2ND, not ZND
+    assert "".join(r.text for r in apply_context([rs], [ps])[0]) == "2ND"
+    rs, ps = word({"I": 0.6, "_1": 0.39}, {"_5": 0.6, "S": 0.39}, {"T": 0.9})  # I5T -> 1ST
+    out = apply_context([rs], [ps])[0]
+    assert "".join(r.text for r in out) == "1ST"
+    assert out[0].flag is not None and out[0].flag.rule == "ordinal-number->digit"
+
+
+def test_ordinary_word_ending_in_st_is_still_a_word() -> None:
+    rs, ps = word({"L": 0.9}, {"I": 0.9}, {"S": 0.9}, {"T": 0.9})  # LIST stays LIST
+    assert "".join(r.text for r in apply_context([rs], [ps])[0]) == "LIST"

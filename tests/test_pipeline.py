@@ -1,0 +1,126 @@
+"""The whole page pipeline with the shipped model, on synthetic pages with known truth."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ocr.imageio import InputError, PageImage
+from ocr.model import Recognizer, load_model
+from ocr.pipeline import PipelineOptions, transcribe_page
+from ocr.synth import SynthPage, SynthStyle, make_pages
+from ocr.textdist import cer
+from schemas.page import PageResult
+
+STYLE = replace(SynthStyle(), lines=(4, 6), max_megapixels=1.5)
+
+
+@pytest.fixture(scope="module")
+def recognizer() -> Recognizer:
+    return load_model()
+
+
+@pytest.fixture(scope="module")
+def pages() -> list[SynthPage]:
+    """Pages in the built-in stroke font (so the test does not need ../shared/data)."""
+    return make_pages(6, writers=[1, 2, 3, 4, 11, 18], seed=11, style=STYLE, source="builtin")
+
+
+def as_input(page: SynthPage, name: str = "synthetic.jpg") -> PageImage:
+    h, w = page.image.shape[:2]
+    return PageImage(name, 0, 1, page.image, 1.0, (w, h), "0" * 64)
+
+
+def iou(a: list[int] | tuple[int, ...], b: list[int] | tuple[int, ...]) -> float:
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union else 0.0
+
+
+def test_synthetic_pages_read_with_low_cer(recognizer: Recognizer, pages: list[SynthPage]) -> None:
+    edits = total = 0.0
+    for page in pages:
+        result = transcribe_page(as_input(page), recognizer)
+        PageResult.model_validate_json(result.model_dump_json())
+        assert len(result.lines) == len(page.lines)
+        edits += cer(result.text, page.text) * len(page.text)
+        total += len(page.text)
+    assert edits / total < 0.08
+
+
+def test_boxes_land_on_the_true_characters(recognizer: Recognizer, pages: list[SynthPage]) -> None:
+    page = pages[0]
+    result = transcribe_page(as_input(page), recognizer)
+    truth = [c.box for ln in page.lines for c in ln.chars]
+    found = [c.box for ln in result.lines for w in ln.words for c in w.characters]
+    matched = sum(max(iou(t, f) for f in found) > 0.5 for t in truth)
+    assert matched >= 0.9 * len(truth)
+
+
+def test_boxes_are_in_original_pixels_when_decoded_smaller(
+    recognizer: Recognizer, pages: list[SynthPage]
+) -> None:
+    page = pages[1]
+    full = transcribe_page(as_input(page), recognizer)
+    h, w = page.image.shape[:2]
+    half = page.image[::2, ::2]
+    reduced = transcribe_page(PageImage("p", 0, 1, half, 0.5, (w, h), "0" * 64), recognizer)
+    a = np.array([c.box for ln in full.lines for wd in ln.words for c in wd.characters])
+    b = np.array([c.box for ln in reduced.lines for wd in ln.words for c in wd.characters])
+    assert len(a) == len(b)
+    assert np.abs(a - b).max() <= 0.25 * np.median(a[:, 3] - a[:, 1])
+
+
+def test_stats_timings_and_flags_are_consistent(
+    recognizer: Recognizer, pages: list[SynthPage]
+) -> None:
+    result = transcribe_page(as_input(pages[2]), recognizer)
+    chars = [c for ln in result.lines for w in ln.words for c in w.characters if c.text != "."]
+    assert result.stats.characters == len(chars)
+    assert result.stats.flagged == sum(c.flag is not None for c in chars)
+    assert result.text == "\n".join(ln.text for ln in result.lines)
+    assert {"binarize", "segment", "recognize", "total"} <= set(result.timings_ms)
+    for c in chars:
+        assert len(c.alternatives) == 3 and c.alternatives[0].char == c.text or c.flag
+        if c.flag is not None:
+            assert c.text in c.flag.readings
+
+
+def test_context_off_keeps_raw_classifier_readings(
+    recognizer: Recognizer, pages: list[SynthPage]
+) -> None:
+    result = transcribe_page(as_input(pages[3]), recognizer, PipelineOptions(context=False))
+    for ln in result.lines:
+        for w in ln.words:
+            for c in w.characters:
+                assert c.flag is None or c.flag.reason == "low-margin"
+
+
+def test_blank_and_black_pages_are_errors(recognizer: Recognizer) -> None:
+    paper = np.full((900, 1200, 3), 235, dtype=np.uint8)
+    paper += np.random.default_rng(0).integers(0, 6, paper.shape, dtype=np.uint8)
+    with pytest.raises(InputError) as blank:
+        transcribe_page(PageImage("blank.png", 0, 1, paper, 1.0, (1200, 900), "0" * 64), recognizer)
+    assert blank.value.error_type == "blank-page"
+    black = np.full((900, 1200, 3), 8, dtype=np.uint8)
+    with pytest.raises(InputError) as dark:
+        transcribe_page(PageImage("black.png", 0, 1, black, 1.0, (1200, 900), "0" * 64), recognizer)
+    assert dark.value.error_type == "all-black-page"
+
+
+@pytest.mark.data
+def test_sample_photos_within_target(recognizer: Recognizer, shared_data: Path) -> None:
+    from ocr.imageio import read_pages
+
+    edits = total = 0.0
+    for photo in sorted((shared_data / "pages").glob("*.jpg")):
+        truth = photo.with_suffix(".txt").read_text().strip()
+        result = transcribe_page(next(read_pages(photo)), recognizer)
+        edits += cer(result.text, truth) * len(truth)
+        total += len(truth)
+    assert edits / total <= 0.03
