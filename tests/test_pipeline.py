@@ -70,10 +70,12 @@ def test_boxes_are_in_original_pixels_when_decoded_smaller(
     h, w = page.image.shape[:2]
     half = page.image[::2, ::2]
     reduced = transcribe_page(PageImage("p", 0, 1, half, 0.5, (w, h), "0" * 64), recognizer)
-    a = np.array([c.box for ln in full.lines for wd in ln.words for c in wd.characters])
-    b = np.array([c.box for ln in reduced.lines for wd in ln.words for c in wd.characters])
-    assert len(a) == len(b)
-    assert np.abs(a - b).max() <= 0.25 * np.median(a[:, 3] - a[:, 1])
+    a = [c.box for ln in full.lines for wd in ln.words for c in wd.characters]
+    b = [c.box for ln in reduced.lines for wd in ln.words for c in wd.characters]
+    assert abs(len(a) - len(b)) <= 0.05 * len(a)
+    # The same characters, at the same original-pixel places (not at half of them).
+    same = sum(max(iou(box, other) for other in b) > 0.7 for box in a)
+    assert same >= 0.9 * len(a)
 
 
 def test_stats_timings_and_flags_are_consistent(

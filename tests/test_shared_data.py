@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ocr.classes import CLASSES
-from ocr.datasets import load
+from ocr.datasets import Dataset, load
 from ocr.evaluate import evaluate_predictions
 from ocr.model import load_model
 from ocr.split import split
@@ -16,8 +16,12 @@ from ocr.split import split
 pytestmark = pytest.mark.data
 
 
-def test_loaders_read_the_real_files(shared_data: Path) -> None:
-    emnist = load(f"emnist:{shared_data / 'emnist' / 'byclass-test'}")
+@pytest.fixture(scope="module")
+def emnist(shared_data: Path) -> Dataset:
+    return load(f"emnist:{shared_data / 'emnist' / 'byclass-test'}")
+
+
+def test_loaders_read_the_real_files(shared_data: Path, emnist: Dataset) -> None:
     assert len(emnist) == 89_264  # 57,918 digits + 31,346 upper-case (the data README)
     assert int((emnist.labels >= 26).sum()) == 57_918
     c74 = load(f"chars74k:{shared_data / 'chars74k' / 'strokes-writers-00-39.json'}")
@@ -28,10 +32,10 @@ def test_loaders_read_the_real_files(shared_data: Path) -> None:
     assert 0 < len(balanced) < 9_120 + 304  # lower-case classes dropped
 
 
-def test_shipped_model_meets_its_targets_on_unseen_data(shared_data: Path) -> None:
+def test_shipped_model_meets_its_targets_on_unseen_data(shared_data: Path, emnist: Dataset) -> None:
     """The README's figures: EMNIST 36-class test split and held-out Chars74K writers."""
     rec = load_model()
-    emnist_test = split(load(f"emnist:{shared_data / 'emnist' / 'byclass-test'}"))[2]
+    emnist_test = split(emnist)[2]
     c74_test = split(load(f"chars74k:{shared_data / 'chars74k' / 'strokes-writers-00-39.json'}"))[2]
     e = evaluate_predictions(emnist_test.labels, rec.predict_proba(emnist_test.images))
     c = evaluate_predictions(c74_test.labels, rec.predict_proba(c74_test.images))
