@@ -18,9 +18,31 @@ from pydantic import BaseModel
 
 from schemas.manifest import ModelManifest
 from schemas.page import PageError, PageResult
+from schemas.tasks import (
+    BatchStarted,
+    BatchSummary,
+    FileOutcome,
+    ModelPointer,
+    RetrainRequest,
+    RetrainResult,
+    TranscribePageRequest,
+    TranscribePrefixRequest,
+)
 
 SCHEMA_DIR = Path(__file__).parent / "json"
-MODELS: tuple[type[BaseModel], ...] = (PageResult, PageError, ModelManifest)
+MODELS: tuple[type[BaseModel], ...] = (
+    PageResult,
+    PageError,
+    ModelManifest,
+    TranscribePageRequest,
+    TranscribePrefixRequest,
+    FileOutcome,
+    BatchStarted,
+    BatchSummary,
+    RetrainRequest,
+    RetrainResult,
+    ModelPointer,
+)
 
 
 def schema_text(model: type[BaseModel]) -> str:
