@@ -1,0 +1,106 @@
+"""The Celery application: broker, serialization, delivery guarantees, routes and beat.
+
+Why these settings (Celery's own recommendations for long, idempotent, CPU-bound tasks):
+
+* JSON only (``accept_content=["json"]``): a worker never unpickles a message, so access to
+  the broker does not mean code execution on every worker.
+* ``task_acks_late`` + ``task_reject_on_worker_lost``: a message is acknowledged after the
+  task finished, so a worker killed mid-page (OOM, kill -9, lost machine) hands the page to
+  another worker instead of losing it. Tasks are idempotent, so running one twice is safe.
+* ``worker_prefetch_multiplier=1``: a worker holds only the task it runs; with tasks of
+  seconds each, prefetching would leave other workers idle at the end of a batch.
+* Redis ``visibility_timeout`` above every hard time limit (validated in Settings), and a
+  restore sweep a few times per timeout, so an abandoned message comes back promptly but a
+  running task is never handed out twice.
+* ``max_tasks_per_child`` bounds memory growth of long-lived worker processes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+from celery.schedules import crontab
+
+from worker.settings import Settings, get_settings
+
+OCR_QUEUE = "ocr"
+TRAINING_QUEUE = "training"
+TASK_PREFIX = "scanscribe."
+RETRAIN_TASK = TASK_PREFIX + "retrain"
+
+RESTORE_SWEEPS_PER_TIMEOUT: int = 4
+"""How many times per visibility timeout workers look for abandoned messages."""
+
+MAX_RESTORE_INTERVAL_S: float = 10.0
+"""kombu's default sweep interval; a short visibility timeout sweeps more often."""
+
+
+def celery_config(s: Settings) -> dict[str, Any]:
+    restore_interval = max(1.0, min(MAX_RESTORE_INTERVAL_S, s.visibility_timeout_s / 4))
+    transport = {
+        "visibility_timeout": s.visibility_timeout_s,
+        "unacked_restore_interval": restore_interval,
+        "unacked_restore_throttle": 1,
+    }
+    conf: dict[str, Any] = {
+        "broker_url": s.broker_url,
+        "result_backend": s.effective_result_backend,
+        "result_expires": s.result_expires_s,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "result_accept_content": ["json"],
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        "broker_transport_options": transport,
+        "result_backend_transport_options": {"visibility_timeout": s.visibility_timeout_s},
+        "broker_connection_retry_on_startup": True,
+        "task_soft_time_limit": s.soft_time_limit_s,
+        "task_time_limit": s.time_limit_s,
+        "worker_max_tasks_per_child": s.max_tasks_per_child,
+        "task_track_started": True,
+        "task_default_queue": OCR_QUEUE,
+        "task_routes": {
+            RETRAIN_TASK: {"queue": TRAINING_QUEUE},
+            TASK_PREFIX + "*": {"queue": OCR_QUEUE},
+        },
+        "timezone": "UTC",
+        "enable_utc": True,
+        "beat_schedule": beat_schedule(s),
+    }
+    return conf
+
+
+def beat_schedule(s: Settings) -> dict[str, Any]:
+    """The retraining schedule from ``retrain_cron`` (none when it or the data is unset)."""
+    if not s.retrain_cron or not s.retrain_data:
+        return {}
+    minute, hour, day_of_month, month_of_year, day_of_week = s.retrain_cron.split()
+    return {
+        "retrain": {
+            "task": RETRAIN_TASK,
+            "schedule": crontab(
+                minute=minute,
+                hour=hour,
+                day_of_month=day_of_month,
+                month_of_year=month_of_year,
+                day_of_week=day_of_week,
+            ),
+            "kwargs": {
+                "datasets": list(s.retrain_data),
+                "hyperparameters": dict(s.retrain_hyperparameters),
+            },
+            "options": {"queue": TRAINING_QUEUE},
+        }
+    }
+
+
+def configure(application: Celery, s: Settings) -> Celery:
+    application.conf.update(celery_config(s))
+    return application
+
+
+app = configure(Celery("scanscribe", include=["worker.tasks"]), get_settings())

@@ -1,0 +1,255 @@
+"""Celery tasks: transcribe a page, fan out a prefix, summarize a batch, retrain.
+
+Messages are the pydantic models of :mod:`schemas.tasks`, sent as JSON keyword arguments and
+validated on arrival. Only transient storage/connection errors are retried (with exponential
+backoff and jitter); a bad input is recorded as an error object and never retried, because
+retrying cannot fix it and would only delay the batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from celery import Task, chord
+from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_process_init
+
+from schemas.tasks import (
+    BatchStarted,
+    BatchSummary,
+    FailedFile,
+    FileOutcome,
+    RetrainRequest,
+    TranscribePageRequest,
+    TranscribePrefixRequest,
+)
+from worker.celery_app import RETRAIN_TASK, TASK_PREFIX, app
+from worker.registry import ModelCache, Registry
+from worker.settings import Settings, get_settings
+from worker.storage import TRANSIENT_ERRORS, Storage, join_key
+from worker.transcribe import folder, is_input, transcribe_object
+
+log = logging.getLogger(__name__)
+
+SUMMARY_NAME = "_batch.json"
+RETRAIN_LOCK = "scanscribe:retrain-lock"
+
+_settings = get_settings()
+RETRY_OPTIONS: dict[str, Any] = {
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": True,
+    "retry_backoff_max": _settings.retry_backoff_max_s,
+    "retry_jitter": True,
+    "max_retries": _settings.max_retries,
+}
+
+
+class _State:
+    """Per-process clients and model, created on first use (after the pool forked)."""
+
+    storage: Storage | None = None
+    registry: Registry | None = None
+    cache: ModelCache | None = None
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+def storage() -> Storage:
+    if _State.storage is None:
+        _State.storage = Storage.from_settings(settings())
+    return _State.storage
+
+
+def registry() -> Registry | None:
+    s = settings()
+    if _State.registry is None and s.model_uri:
+        _State.registry = Registry(storage(), s.model_uri, s.model_max_bytes)
+    return _State.registry
+
+
+def model_cache() -> ModelCache:
+    if _State.cache is None:
+        _State.cache = ModelCache(registry(), settings().model_poll_interval_s)
+    return _State.cache
+
+
+@worker_process_init.connect
+def _preload_model(**_: object) -> None:
+    """Load the model when a pool process starts, so the first task does not pay for it."""
+    try:
+        model_cache().get()
+    except Exception as e:  # noqa: BLE001 - the first task will retry and report it
+        log.warning("could not preload the model: %s", e)
+
+
+def _run_page(req: TranscribePageRequest) -> FileOutcome:
+    return transcribe_object(storage(), model_cache(), req, passthrough=(SoftTimeLimitExceeded,))
+
+
+@app.task(name=TASK_PREFIX + "transcribe_page", bind=True, **RETRY_OPTIONS)
+def transcribe_page(self: Task, **request: Any) -> dict[str, Any]:
+    """transcribe_page(bucket, key, out_prefix, force=False, ...) -> FileOutcome."""
+    return _run_page(TranscribePageRequest(**request)).model_dump(mode="json")
+
+
+@app.task(name=TASK_PREFIX + "transcribe_chunk", bind=True, **RETRY_OPTIONS)
+def transcribe_chunk(self: Task, pages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Several pages in one message (fewer round trips); a retry redoes only unfinished ones,
+    finished pages are skipped by their done-markers."""
+    return [_run_page(TranscribePageRequest(**p)).model_dump(mode="json") for p in pages]
+
+
+@app.task(name=TASK_PREFIX + "transcribe_prefix", bind=True, **RETRY_OPTIONS)
+def transcribe_prefix(self: Task, **request: Any) -> dict[str, Any]:
+    """List every image/PDF under the prefix and fan out chunks in a chord whose callback
+    writes ``_batch.json``. The task id is the batch id."""
+    req = TranscribePrefixRequest(**request)
+    batch_id = str(self.request.id)
+    started = datetime.now(UTC)
+    prefix = folder(req.prefix)
+    out_prefix = folder(req.out_prefix)
+    out_bucket = req.out_bucket or req.bucket
+    same_place = out_bucket == req.bucket
+    keys = [
+        o
+        for o in storage().list_objects(req.bucket, prefix)
+        if is_input(o.key) and not (same_place and out_prefix and o.key.startswith(out_prefix))
+    ]
+    pages = [
+        TranscribePageRequest(
+            bucket=req.bucket,
+            key=o.key,
+            out_prefix=req.out_prefix,
+            force=req.force,
+            prefix=prefix,
+            etag=o.etag,
+            out_bucket=out_bucket,
+        ).model_dump(mode="json")
+        for o in keys
+    ]
+    n = settings().chunk_size
+    chunks = [pages[i : i + n] for i in range(0, len(pages), n)]
+    summary_key = join_key(req.out_prefix, SUMMARY_NAME)
+    meta = {
+        "batch_id": batch_id,
+        "source": f"s3://{req.bucket}/{prefix}",
+        "output": f"s3://{out_bucket}/{out_prefix}",
+        "out_bucket": out_bucket,
+        "summary_key": summary_key,
+        "started_at": started.isoformat(),
+        "files": len(pages),
+    }
+    group_id = callback_id = None
+    if chunks:
+        result = chord(transcribe_chunk.s(c) for c in chunks)(finish_batch.s(meta))
+        result.parent.save()  # lets clients restore the group and follow its progress
+        group_id, callback_id = result.parent.id, result.id
+    else:
+        finish_batch([], meta)
+    return BatchStarted(
+        batch_id=batch_id,
+        files=len(pages),
+        chunks=len(chunks),
+        group_id=group_id,
+        callback_id=callback_id,
+        summary_key=summary_key,
+        started_at=started,
+    ).model_dump(mode="json")
+
+
+def summarize(outcomes: list[FileOutcome], meta: dict[str, Any]) -> BatchSummary:
+    finished = datetime.now(UTC)
+    started = datetime.fromisoformat(meta["started_at"])
+    seconds = max((finished - started).total_seconds(), 0.0)
+    done = sum(o.pages - o.pages_failed for o in outcomes if o.status != "skipped")
+    versions = Counter(o.model_version for o in outcomes)
+    return BatchSummary(
+        batch_id=meta["batch_id"],
+        source=meta["source"],
+        output=meta["output"],
+        files=len(outcomes),
+        pages_done=done,
+        pages_skipped=sum(o.pages - o.pages_failed for o in outcomes if o.status == "skipped"),
+        pages_failed=sum(o.pages_failed for o in outcomes),
+        characters=sum(o.characters for o in outcomes),
+        flagged_chars=sum(o.flagged for o in outcomes),
+        model_version=versions.most_common(1)[0][0] if versions else None,
+        model_versions=sorted(versions),
+        failed=[FailedFile(key=o.key, errors=o.errors) for o in outcomes if o.pages_failed],
+        started_at=started,
+        finished_at=finished,
+        seconds=round(seconds, 3),
+        pages_per_second=round(done / seconds, 3) if seconds > 0 else 0.0,
+    )
+
+
+@app.task(name=TASK_PREFIX + "finish_batch", bind=True, **RETRY_OPTIONS)
+def finish_batch(self: Task, chunks: list[list[dict[str, Any]]], meta: dict[str, Any]) -> dict:
+    """The chord callback: write ``_batch.json`` and return the same summary."""
+    outcomes = [FileOutcome(**o) for chunk in chunks for o in chunk]
+    summary = summarize(outcomes, meta)
+    storage().upload(
+        meta["out_bucket"],
+        meta["summary_key"],
+        (summary.model_dump_json(indent=2) + "\n").encode(),
+        "application/json",
+    )
+    return summary.model_dump(mode="json")
+
+
+@app.task(
+    name=RETRAIN_TASK,
+    bind=True,
+    soft_time_limit=_settings.training_soft_time_limit_s,
+    time_limit=_settings.training_time_limit_s,
+    **RETRY_OPTIONS,
+)
+def retrain(
+    self: Task, datasets: list[str], hyperparameters: dict[str, Any] | None = None, **extra: Any
+) -> dict[str, Any]:
+    """Train on S3 data, gate against the current model, publish, promote if not worse.
+
+    One retrain at a time per broker (a Redis lock), so a duplicated beat or an impatient
+    user cannot train two candidates that race for the pointer."""
+    from worker.training import RetrainError, new_version
+    from worker.training import retrain as run_retrain
+
+    s = settings()
+    req = RetrainRequest(datasets=datasets, hyperparameters=hyperparameters or {}, **extra)
+    reg = registry()
+    if reg is None:
+        raise RetrainError("SCANSCRIBE_MODEL_URI is not set: there is no registry to publish to")
+    version = req.version or new_version(str(self.request.id))
+    with _retrain_lock(s):
+        result = run_retrain(storage(), reg, req, s.promotion_margin, s.gate_data, version)
+    return result.model_dump(mode="json")
+
+
+class _retrain_lock:
+    """A Redis lock held for at most the hard training time limit (no-op without Redis)."""
+
+    def __init__(self, s: Settings) -> None:
+        self.lock: Any = None
+        if s.broker_url.startswith(("redis://", "rediss://")):
+            import redis
+
+            client = redis.Redis.from_url(s.broker_url)
+            self.lock = client.lock(RETRAIN_LOCK, timeout=s.training_time_limit_s)
+
+    def __enter__(self) -> None:
+        if self.lock is not None and not self.lock.acquire(blocking=False):
+            from worker.training import RetrainError
+
+            raise RetrainError("another retrain is running (lock held); not starting a second")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.lock is not None:
+            try:
+                self.lock.release()
+            except Exception as e:  # noqa: BLE001 - an expired lock is already free
+                log.warning("retrain lock: %s", e)
