@@ -7,7 +7,7 @@ import json
 import shlex
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 EXIT_OK = 0
@@ -348,7 +348,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK if failed == 0 else EXIT_FAILED
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(
+    extra: Callable[[argparse._SubParsersAction], None] | None = None,
+) -> argparse.ArgumentParser:
+    """The local commands; ``extra`` adds more (the worker package's, see worker.cli)."""
     parser = argparse.ArgumentParser(
         prog="scanscribe",
         description="OCR for photos and scans of handwritten block capitals (A-Z, 0-9).",
@@ -358,6 +361,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_evaluate(sub)
     add_transcribe(sub)
     add_demo(sub)
+    if extra is not None:
+        extra(sub)
     return parser
 
 
