@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from ocr.binarize import PreparedPage, prepare_page
 from ocr.classes import CLASS_INDEX, CLASSES, CONFUSABLE_PAIRS
+from ocr.deskew import MIN_DESKEW_DEG, Rotation, measure_tilt, rotate_page
 from ocr.imageio import InputError, PageImage
 from ocr.model import Recognizer
 from ocr.recognize import FLAG_MARGIN, Reading, apply_context, classify, confusable_pairs, read_char
@@ -95,10 +96,12 @@ def scorer(recognizer: Recognizer) -> Callable[[list[NDArray[np.float32]]], NDAr
 
 
 def to_original(
-    box: CharBox | tuple[int, int, int, int], per_px: float, size: tuple[int, int]
+    box: CharBox, per_px: float, size: tuple[int, int], rotation: Rotation | None = None
 ) -> list[int]:
-    """Working-resolution box -> original pixels (``per_px`` = working px per original px)."""
-    x0, y0, x1, y1 = (box.x0, box.y0, box.x1, box.y1) if isinstance(box, CharBox) else box
+    """Working-resolution box (on the deskewed page if ``rotation``) -> original pixels
+    (``per_px`` = working px per original px), clipped to the image."""
+    corners = (box.x0, box.y0, box.x1, box.y1)
+    x0, y0, x1, y1 = rotation.box_to_input(corners) if rotation is not None else corners
     w, h = size
     return [
         min(w, max(0, int(np.floor(x0 / per_px)))),
@@ -139,6 +142,7 @@ def decode(
     per_px: float,
     size: tuple[int, int],
     options: PipelineOptions,
+    rotation: Rotation | None = None,
 ) -> list[Line]:
     """Probabilities in reading order -> lines of words of characters (marks as '.')."""
     pairs = confusable_pairs(recognizer)
@@ -174,7 +178,7 @@ def decode(
             it = iter(rs)
             chars: list[Character] = []
             for c in word.chars:
-                box = to_original(c, per_px, size)
+                box = to_original(c, per_px, size, rotation)
                 if c.kind == "char":
                     chars.append(character(next(it), box))
                 elif c.mark == ".":
@@ -204,6 +208,10 @@ def transcribe_page(
     start = time.perf_counter()
     prepared = ctx.run("binarize", prepare_page, page.pixels)
     check_not_black(page, prepared)
+    tilt = ctx.run("deskew", measure_tilt, prepared)
+    rotation = None
+    if abs(tilt.degrees) >= MIN_DESKEW_DEG:
+        prepared, rotation = ctx.run("rotate", rotate_page, prepared, tilt)
     score = scorer(recognizer) if options.classifier_splits else None
     layout = ctx.run("segment", segment, prepared.mask, prepared.ink, prepared.scale, score)
     crops = ctx.run("crop", crop_chars, prepared.ink, layout)

@@ -246,9 +246,11 @@ def union(parts: Sequence[Component]) -> Component:
     )
 
 
-def estimate_skew(parts: Sequence[Component], scale: Scale) -> float:
-    """Page skew (radians): the angle whose deskewed centre heights pile up most sharply
-    (sum of squared histogram counts, bins of ch / 4, weighted by area)."""
+def estimate_skew(
+    parts: Sequence[Component], scale: Scale, max_deg: float = MAX_SKEW_DEG
+) -> float:
+    """Page skew (radians): the angle within +-max_deg whose deskewed centre heights pile up
+    most sharply (sum of squared histogram counts, bins of ch / 4, weighted by area)."""
     if len(parts) < 3:
         return 0.0
     xs = np.array([p.cx for p in parts])
@@ -256,7 +258,7 @@ def estimate_skew(parts: Sequence[Component], scale: Scale) -> float:
     w = np.sqrt(np.array([p.area for p in parts], dtype=np.float64))
     best, best_score = 0.0, -1.0
     bin_px = max(1.0, scale.char_height / 4)
-    for deg in np.arange(-MAX_SKEW_DEG, MAX_SKEW_DEG + 1e-9, SKEW_STEP_DEG):
+    for deg in np.arange(-max_deg, max_deg + 1e-9, SKEW_STEP_DEG):
         t = np.tan(np.deg2rad(deg))
         yy = ys - xs * t
         idx = np.floor((yy - yy.min()) / bin_px).astype(np.intp)
