@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck install schemas bench clean model
+.PHONY: demo test lint typecheck install schemas bench clean model redis
 MODEL_VERSION ?= $(shell date -u +%Y.%m.%d)
 
 $(STAMP): pyproject.toml
@@ -25,7 +25,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) lint typecheck
+# The worker tests start a real redis-server; install it where it is missing (Debian, as root).
+redis:
+	command -v redis-server >/dev/null || (apt-get update && apt-get install -y redis-server)
+
+test: $(STAMP) redis lint typecheck
 	$(BIN)/python -m pytest
 
 schemas: $(STAMP)
