@@ -35,7 +35,7 @@ from ocr.model import (
 )
 from schemas.manifest import ModelManifest, Promotion
 from schemas.tasks import ModelPointer
-from worker.storage import TRANSIENT_ERRORS, Storage, StorageError, join_key, parse_s3_uri
+from worker.storage import TRANSIENT_ERRORS, ObjectNotFound, Storage, join_key, parse_s3_uri
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +88,10 @@ class Registry:
 
     def manifest(self, version: str) -> ModelManifest:
         try:
-            data = self.storage.download(self.bucket, self.key(version, MANIFEST_FILE))
-        except StorageError as e:
-            if isinstance(e, TRANSIENT_ERRORS):
-                raise
+            data = self.storage.download(
+                self.bucket, self.key(version, MANIFEST_FILE), max_bytes=self.model_max_bytes
+            )
+        except ObjectNotFound as e:
             raise RegistryError(f"no published version {version!r} ({e})") from e
         try:
             return ModelManifest.model_validate_json(data.data)
@@ -102,7 +102,9 @@ class Registry:
         """The pointer, or None when no version was ever made current."""
         if self.storage.head(self.bucket, self.key(POINTER_FILE)) is None:
             return None
-        data = self.storage.download(self.bucket, self.key(POINTER_FILE))
+        data = self.storage.download(
+            self.bucket, self.key(POINTER_FILE), max_bytes=self.model_max_bytes
+        )
         return ModelPointer.model_validate_json(data.data)
 
     def load(self, version: str, expected_sha256: str | None = None) -> Recognizer:

@@ -22,6 +22,9 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from worker.settings import Settings
 
+LIST_PAGE_SIZE: int = 1000
+"""Keys per ListObjectsV2 request (the S3 maximum)."""
+
 READ_CHUNK_BYTES: int = 1 << 20
 """Streaming downloads read this much at a time, so the size limit holds without trusting
 Content-Length."""
@@ -51,6 +54,10 @@ class StorageError(Exception):
 
 class TransientStorageError(StorageError):
     """The store is overloaded or failing; the same request may succeed later."""
+
+
+class ObjectNotFound(StorageError):
+    """No object under that key."""
 
 
 class ObjectTooLarge(StorageError):
@@ -153,11 +160,16 @@ class Storage:
     def from_settings(cls, settings: Settings) -> Storage:
         return cls(make_client(settings), settings.max_download_bytes)
 
-    def list_objects(self, bucket: str, prefix: str) -> Iterator[ObjectInfo]:
+    def list_objects(
+        self, bucket: str, prefix: str, page_size: int = LIST_PAGE_SIZE
+    ) -> Iterator[ObjectInfo]:
         """Every object under ``prefix``, in key order, across as many pages as it takes."""
         paginator = self.client.get_paginator("list_objects_v2")
+        pages = paginator.paginate(
+            Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size}
+        )
         try:
-            for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+            for page in pages:
                 for obj in page.get("Contents", []):
                     yield ObjectInfo(obj["Key"], clean_etag(obj["ETag"]), int(obj["Size"]))
         except ClientError as e:
@@ -182,7 +194,7 @@ class Storage:
             r = self.client.get_object(Bucket=bucket, Key=key)
         except ClientError as e:
             if _is_not_found(e):
-                raise StorageError(f"s3://{bucket}/{key}: no such object") from e
+                raise ObjectNotFound(f"s3://{bucket}/{key}: no such object") from e
             raise _classify(e, f"get s3://{bucket}/{key}") from e
         body = r["Body"]
         try:

@@ -1,0 +1,189 @@
+"""Worker parts without a broker: settings, Celery configuration, storage against moto, the
+transcription body (multi-page naming, idempotency, stale outputs) and the model cache."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from pydantic import ValidationError
+from worker_harness import FAKE_CREDENTIALS, MotoServer
+
+from ocr.model import DEFAULT_MODEL_DIR, ModelError, load_model
+from schemas.tasks import TranscribePageRequest
+from worker.celery_app import RETRAIN_TASK, TRAINING_QUEUE, beat_schedule, celery_config
+from worker.registry import ModelCache, Registry
+from worker.settings import Settings, mask_url
+from worker.storage import ObjectTooLarge, Storage, parse_s3_uri
+from worker.transcribe import output_stem, transcribe_object
+
+BUCKET = "units"
+
+
+def test_settings_validate_time_limits_against_visibility() -> None:
+    with pytest.raises(ValidationError, match="visibility_timeout_s"):
+        Settings(visibility_timeout_s=100, time_limit_s=200, soft_time_limit_s=150)
+    with pytest.raises(ValidationError, match="soft_time_limit_s"):
+        Settings(time_limit_s=10, soft_time_limit_s=10)
+    with pytest.raises(ValidationError, match="cron"):
+        Settings(retrain_cron="0 3 * *")
+
+
+def test_settings_from_environment_and_masking(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCANSCRIBE_BROKER_URL", "redis://:hunter2@redis.internal:6379/2")
+    monkeypatch.setenv("SCANSCRIBE_CHUNK_SIZE", "7")
+    s = Settings()
+    assert s.chunk_size == 7
+    shown = s.masked()
+    assert "hunter2" not in str(shown)
+    assert shown["broker_url"] == "redis://:****@redis.internal:6379/2"
+    assert shown["result_backend"] == shown["broker_url"]
+    assert mask_url("https://h/x?token=abc&a=1") == "https://h/x?token=****&a=1"
+
+
+def test_config_command_masks_secrets(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from worker.cli import main
+
+    monkeypatch.setenv("SCANSCRIBE_BROKER_URL", "redis://user:pw123@host:6379/0")
+    for k, v in FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(k, v)
+    assert main(["config"]) == 0
+    out = capsys.readouterr().out
+    assert "pw123" not in out and "SCANSCRIBE_BROKER_URL=redis://user:****@host" in out
+    assert "testing" not in out  # the access key is shown as ****ting at most
+    assert "access key ****ting" in out
+
+
+def test_celery_configuration_follows_the_recommendations() -> None:
+    s = Settings(retrain_cron="30 2 * * 1", retrain_data=["folder:s3://b/crops/"])
+    conf = celery_config(s)
+    assert conf["accept_content"] == ["json"] and conf["task_serializer"] == "json"
+    assert conf["task_acks_late"] and conf["task_reject_on_worker_lost"]
+    assert conf["worker_prefetch_multiplier"] == 1
+    assert conf["broker_transport_options"]["visibility_timeout"] > s.training_time_limit_s
+    assert conf["task_time_limit"] > conf["task_soft_time_limit"]
+    assert conf["task_routes"][RETRAIN_TASK]["queue"] == TRAINING_QUEUE
+    entry = beat_schedule(s)["retrain"]
+    assert entry["task"] == RETRAIN_TASK and entry["kwargs"]["datasets"] == s.retrain_data
+    assert beat_schedule(Settings()) == {}
+
+
+def test_transient_errors_are_the_only_autoretried_ones() -> None:
+    from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
+
+    from worker.storage import TRANSIENT_ERRORS, StorageError, TransientStorageError
+    from worker.tasks import transcribe_chunk
+
+    retried = transcribe_chunk.autoretry_for
+    assert retried == TRANSIENT_ERRORS
+    assert issubclass(EndpointConnectionError, retried)
+    assert issubclass(ConnectionClosedError, retried)
+    assert issubclass(TransientStorageError, retried)
+    assert not issubclass(StorageError, retried) and not issubclass(ValueError, retried)
+
+
+def test_output_names_mirror_the_source_layout() -> None:
+    def stem(key: str, prefix: str) -> str:
+        return output_stem(
+            TranscribePageRequest(bucket="b", key=key, out_prefix="out", prefix=prefix)
+        )
+
+    assert stem("in/a/b.jpg", "in/") == "out/a/b"
+    assert stem("in/a/b.jpg", "in") == "out/a/b"
+    assert stem("in/a/b.jpg", "") == "out/b"
+    assert parse_s3_uri("s3://bk/some/prefix").key == "some/prefix"
+    with pytest.raises(ValueError):
+        parse_s3_uri("http://bk/x")
+
+
+@pytest.fixture(scope="module")
+def storage(moto_server: MotoServer) -> Storage:
+    client = moto_server.client()
+    client.create_bucket(Bucket=BUCKET)
+    return Storage(client, max_download_bytes=10_000)
+
+
+def test_listing_follows_pages_and_downloads_respect_the_limit(storage: Storage) -> None:
+    for i in range(5):
+        storage.upload(BUCKET, f"list/{i}.txt", b"x" * i, "text/plain", {"k": str(i)})
+    found = list(storage.list_objects(BUCKET, "list/", page_size=2))
+    assert [o.key for o in found] == [f"list/{i}.txt" for i in range(5)]
+    head = storage.head(BUCKET, "list/3.txt")
+    assert head is not None and head.metadata == {"k": "3"}
+    assert storage.head(BUCKET, "list/missing") is None
+    storage.upload(BUCKET, "big.bin", b"0" * 10_001, "application/octet-stream")
+    with pytest.raises(ObjectTooLarge):
+        storage.download(BUCKET, "big.bin")
+    assert len(storage.download(BUCKET, "big.bin", max_bytes=20_000).data) == 10_001
+
+
+def tiff_of(pages: list[Path]) -> bytes:
+    frames = [Image.open(p).convert("RGB") for p in pages]
+    buf = io.BytesIO()
+    frames[0].save(buf, "TIFF", save_all=True, append_images=frames[1:])
+    return buf.getvalue()
+
+
+def test_multi_page_source_idempotency_and_stale_outputs(
+    moto_server: MotoServer, worker_pages: list[Path]
+) -> None:
+    storage = Storage(moto_server.client(), max_download_bytes=50_000_000)
+    cache = ModelCache(None, poll_interval_s=60)
+    storage.upload(BUCKET, "mp/in/doc.tif", tiff_of(worker_pages[:2]), "image/tiff")
+    req = TranscribePageRequest(
+        bucket=BUCKET, key="mp/in/doc.tif", out_prefix="mp/out", prefix="mp/in/"
+    )
+    first = transcribe_object(storage, cache, req)
+    assert (first.status, first.pages, first.pages_failed) == ("done", 2, 0)
+    assert first.outputs == [f"mp/out/doc.p00{i}.{s}" for i in (1, 2) for s in ("json", "txt")]
+    again = transcribe_object(storage, cache, req)
+    assert (again.status, again.pages, again.characters) == ("skipped", 2, first.characters)
+
+    # The source changes into something unreadable: its old page results must go.
+    storage.upload(BUCKET, "mp/in/doc.tif", b"not a tiff", "image/tiff")
+    bad = transcribe_object(storage, cache, req)
+    assert bad.status == "failed" and bad.outputs == ["mp/out/doc.error.json"]
+    left = [o.key for o in storage.list_objects(BUCKET, "mp/out/")]
+    assert left == ["mp/out/doc.error.json"]
+
+
+def test_model_cache_follows_the_pointer_and_refuses_bad_bytes(
+    moto_server: MotoServer, tmp_path: Path
+) -> None:
+    storage = Storage(moto_server.client(), max_download_bytes=10_000)
+    registry = Registry(storage, f"s3://{BUCKET}/reg/", model_max_bytes=50_000_000)
+    now = [0.0]
+    cache = ModelCache(registry, poll_interval_s=5, clock=lambda: now[0])
+    shipped = load_model(DEFAULT_MODEL_DIR)
+    assert cache.get().version == shipped.version  # nothing published: the shipped model
+    registry.publish(DEFAULT_MODEL_DIR, version="v1")
+    registry.set_current("v1", "test")
+    assert cache.get().version == shipped.version  # not re-checked before the interval
+    now[0] = 6
+    assert cache.get().version == "v1"
+
+    data = storage.download(BUCKET, "reg/v1/model.npz", max_bytes=50_000_000).data
+    storage.upload(BUCKET, "reg/v2/model.npz", data[:-8] + bytes(8), "application/octet-stream")
+    manifest = registry.manifest("v1").model_copy(update={"version": "v2"})
+    storage.upload(BUCKET, "reg/v2/manifest.json", manifest.model_dump_json().encode(), "x")
+    with pytest.raises(ModelError, match="sha256"):
+        registry.set_current("v2", "test")
+    registry._write_pointer("v2", manifest.model_sha256, "forced", ["v1"])
+    now[0] = 12
+    assert cache.get().version == "v1"  # refused; keeps serving what it has
+    fresh = ModelCache(registry, poll_interval_s=5)
+    with pytest.raises(ModelError, match="refused"):
+        fresh.get()
+
+
+def test_rollback_without_history_is_an_error(moto_server: MotoServer) -> None:
+    from worker.registry import RegistryError
+
+    registry = Registry(Storage(moto_server.client(), 1000), f"s3://{BUCKET}/empty/", 1000)
+    with pytest.raises(RegistryError):
+        registry.rollback()
+    assert registry.versions() == []
