@@ -114,13 +114,30 @@ WORD_GAP_FLOOR_CH: float = 0.05
 """Gaps up to this many ch (touching letters, pieces of a split) are left out of the gap
 statistics."""
 
-BIMODAL_RATIO: float = 2.5
-"""Page gaps are two populations (letter gaps, word gaps) when the two Otsu classes of the log
-gaps have geometric means at least this ratio apart."""
+LETTER_GAP_CH: float = 0.5
+"""Gaps below this many ch are letter gaps for every writer we have seen; word gaps are
+rarely this narrow (sample photos: letters 0.1-0.9 ch, words 1.2-2.2 ch; A B C rows 0.6-1.6)."""
 
-JUMP_WINDOW: float = 1.6
+MIN_LETTER_GAP_SHARE: float = 0.2
+"""A page with fewer of its gaps letter-sized than this share is rows of separate characters."""
+
+SPACE_RANGE_CH: tuple[float, float] = (0.6, 1.3)
+"""The page's space threshold is kept within this range, in ch."""
+
+JUMP_WINDOW: float = 1.5
 """The space threshold moves to the widest ratio jump between sorted gaps lying within this
 factor of the Otsu threshold (the empty interval between the two populations)."""
+
+TWO_POPULATION_JUMP: float = 1.6
+"""Ratio between neighbouring sorted gaps that separates two populations of gaps; the A B C
+sample page's widest ratio is 1.3, wide-spaced words (0.7 ch letters, 1.8 ch words) 2.5."""
+
+MIN_GAPS_FOR_ROW: int = 3
+
+LINE_HEIGHT_RATIO: float = 1.35
+"""A line whose median character height is this much larger or smaller than the page's is
+measured in its own ch when gaps are judged."""
+"""A line needs this many gaps before it can count as a row of separate characters."""
 
 UNIFORM_SPACE_CH: float = 0.5
 """Unimodal gaps (one population): spaces where gaps exceed this many ch. Letters spaced more
@@ -246,9 +263,7 @@ def union(parts: Sequence[Component]) -> Component:
     )
 
 
-def estimate_skew(
-    parts: Sequence[Component], scale: Scale, max_deg: float = MAX_SKEW_DEG
-) -> float:
+def estimate_skew(parts: Sequence[Component], scale: Scale, max_deg: float = MAX_SKEW_DEG) -> float:
     """Page skew (radians): the angle within +-max_deg whose deskewed centre heights pile up
     most sharply (sum of squared histogram counts, bins of ch / 4, weighted by area)."""
     if len(parts) < 3:
@@ -523,60 +538,101 @@ def _choose_cuts(
     return sorted(cuts)
 
 
-def line_gaps(parts: Sequence[tuple[Component, BoolImage]]) -> NDArray[np.float64]:
-    """Horizontal gap (px) after each part but the last, from the furthest right edge so far."""
-    if len(parts) < 2:
-        return np.zeros(0)
-    reach = np.maximum.accumulate([p.x1 for p, _ in parts])
-    return np.array([parts[i + 1][0].x0 - reach[i] for i in range(len(parts) - 1)], float)
+def word_gap_threshold(gaps: NDArray[np.float64]) -> float:
+    """Space threshold (in ch) from all gaps of a page, each in its own line's ch.
 
-
-def word_gap_threshold(gaps: NDArray[np.float64], scale: Scale) -> float:
-    """Space threshold (px) from all gaps of a page.
-
-    Handwritten letter spacing varies a lot between writers (0.2-1 ch), so the threshold comes
-    from the page: when its log gaps split into two well separated populations the threshold
-    sits in the widest empty interval between them; when they do not (``A B C`` pages, or a
-    single word) a gap over UNIFORM_SPACE_CH is a space.
+    Handwritten letter spacing varies a lot between writers (0.2-1 ch) and so does word
+    spacing (0.7-2 ch), so the threshold comes from the page. When hardly any gap is
+    letter-sized (LETTER_GAP_CH) the page is rows of separate characters (``A B C``) and
+    UNIFORM_SPACE_CH decides. Otherwise Otsu's split of the gaps (letter gaps vs. word gaps)
+    is moved to the widest empty interval near it and kept within SPACE_RANGE_CH.
     """
-    ch = scale.char_height
-    uniform = UNIFORM_SPACE_CH * ch
-    # Touching or cut-apart letters (gap ~0) are a third population that would pull the
-    # threshold down; they are never spaces, so they take no part.
-    gaps = gaps[gaps > WORD_GAP_FLOOR_CH * ch]
+    # Touching or cut-apart letters (gap ~0) are never spaces; they take no part.
+    gaps = np.sort(gaps[gaps > WORD_GAP_FLOOR_CH])
     if gaps.size < MIN_GAPS_FOR_STATS:
-        return uniform
-    lg = np.sort(np.log(gaps))
-    # Otsu on the sorted log gaps: the split maximizing between-class variance.
-    n = lg.size
+        return UNIFORM_SPACE_CH
+    if float(np.mean(gaps < LETTER_GAP_CH)) < MIN_LETTER_GAP_SHARE and not _two_populations(gaps):
+        return UNIFORM_SPACE_CH
+    n = gaps.size
     k = np.arange(1, n)
-    csum = np.cumsum(lg)
+    csum = np.cumsum(gaps)
     m0 = csum[:-1] / k
     m1 = (csum[-1] - csum[:-1]) / (n - k)
-    between = k * (n - k) * (m1 - m0) ** 2
-    i = int(np.argmax(between))
-    if m1[i] - m0[i] < np.log(BIMODAL_RATIO):
-        return uniform
-    otsu = (lg[i] + lg[i + 1]) / 2
-    window = (lg >= otsu - np.log(JUMP_WINDOW)) & (lg <= otsu + np.log(JUMP_WINDOW))
-    idx = np.flatnonzero(window)
-    if idx.size >= 2:
-        jumps = np.diff(lg[idx[0] : idx[-1] + 1])
-        j = idx[0] + int(np.argmax(jumps))
-        otsu = (lg[j] + lg[j + 1]) / 2
-    return float(np.exp(otsu))
+    i = int(np.argmax(k * (n - k) * (m1 - m0) ** 2))
+    otsu = (gaps[i] + gaps[i + 1]) / 2
+    # The widest ratio jump among the sorted gaps near the split (always including the two
+    # gaps either side of it) is the empty interval between letter gaps and word gaps.
+    near = np.flatnonzero((gaps >= otsu / JUMP_WINDOW) & (gaps <= otsu * JUMP_WINDOW))
+    lo, hi = min(i, int(near[0]) if near.size else i), max(i + 1, int(near[-1]) if near.size else i)
+    j = lo + int(np.argmax(np.diff(np.log(gaps[lo : hi + 1]))))
+    return float(np.clip(np.sqrt(gaps[j] * gaps[j + 1]), *SPACE_RANGE_CH))
 
 
-def split_words(parts: Sequence[tuple[Component, BoolImage]], threshold: float) -> list[list[int]]:
-    """Word groups (indices into ``parts``, left to right): a new word after every gap wider
-    than ``threshold`` px."""
-    if not parts:
-        return []
-    words: list[list[int]] = [[0]]
-    for i, g in enumerate(line_gaps(parts)):
-        if g > threshold:
+def _two_populations(sorted_gaps: NDArray[np.float64]) -> bool:
+    """Whether sorted gaps split into two groups with an empty ratio interval of at least
+    TWO_POPULATION_JUMP between them (wide letter spacing with wider word gaps), rather than
+    one spread of spaces (an A B C page)."""
+    if sorted_gaps.size < 2:
+        return False
+    return float(np.exp(np.diff(np.log(sorted_gaps)).max())) >= TWO_POPULATION_JUMP
+
+
+def line_threshold(gaps: NDArray[np.float64], page_threshold: float) -> float:
+    """A line none of whose gaps (in ch) is letter-sized is a row of separate characters (a
+    line of ``A B C`` on a page of words): every gap over UNIFORM_SPACE_CH is a space there."""
+    real = np.sort(gaps[gaps > WORD_GAP_FLOOR_CH])
+    if real.size >= MIN_GAPS_FOR_ROW and real[0] >= LETTER_GAP_CH and not _two_populations(real):
+        return min(page_threshold, UNIFORM_SPACE_CH)
+    return page_threshold
+
+
+def line_char_heights(lines: Sequence[Sequence[CharBox]], scale: Scale) -> list[float]:
+    """The ch (px) each line's gaps are judged against: the page's, except for a line whose
+    median box height differs from the page's by more than LINE_HEIGHT_RATIO (a heading
+    written twice as large, a small note), which gets the page ch scaled by that ratio. Box
+    heights of single letters vary too much (I vs. a slanted W) to use them everywhere."""
+    medians = [
+        float(np.median([b.y1 - b.y0 for b in boxes if b.kind == "char"]))
+        if sum(b.kind == "char" for b in boxes) >= 2
+        else 0.0
+        for boxes in lines
+    ]
+    known = [m for m in medians if m > 0]
+    if not known:
+        return [scale.char_height] * len(lines)
+    page = float(np.median(known))
+    out = []
+    for m in medians:
+        ratio = m / page if m > 0 else 1.0
+        far = ratio > LINE_HEIGHT_RATIO or ratio < 1 / LINE_HEIGHT_RATIO
+        out.append(scale.char_height * (ratio if far else 1.0))
+    return out
+
+
+def char_gaps(boxes: Sequence[CharBox]) -> NDArray[np.float64]:
+    """Horizontal gap (px) before each character after the first, from the furthest right
+    edge of the characters so far. Marks are left out: a dot sits in a gap without closing it."""
+    chars = [b for b in boxes if b.kind == "char"]
+    if len(chars) < 2:
+        return np.zeros(0)
+    reach = np.maximum.accumulate([b.x1 for b in chars])
+    return np.array([chars[i + 1].x0 - reach[i] for i in range(len(chars) - 1)], float)
+
+
+def split_words(boxes: Sequence[CharBox], threshold: float) -> list[list[int]]:
+    """Word groups (indices into ``boxes``, left to right): a new word before every character
+    whose gap exceeds ``threshold`` px; a mark stays with the word before it (``1.``)."""
+    gaps = iter(char_gaps(boxes))
+    words: list[list[int]] = []
+    seen_char = False
+    for i, b in enumerate(boxes):
+        if b.kind == "char":
+            if seen_char and next(gaps) > threshold:
+                words.append([])
+            seen_char = True
+        if not words:
             words.append([])
-        words[-1].append(i + 1)
+        words[-1].append(i)
     return words
 
 
@@ -596,13 +652,17 @@ def segment(mask: BoolImage, ink: FloatImage, scale: Scale, score: Scorer | None
     grouped = group_lines(parts, scale)
     if score is not None:
         grouped = [merge_scored(line, comps.labels, ink, scale, score) for line in grouped]
-    lines = [split_wide(line, comps.labels, ink, scale, score) for line in grouped]
-    pooled = [line_gaps(pieces) for pieces in lines]
-    threshold = word_gap_threshold(np.concatenate([np.zeros(0), *pooled]), scale)
+    lines = [
+        [_to_charbox(c, own, scale) for c, own in split_wide(line, comps.labels, ink, scale, score)]
+        for line in grouped
+    ]
+    heights = line_char_heights(lines, scale)
+    pooled = [char_gaps(boxes) / h for boxes, h in zip(lines, heights, strict=True)]
+    page_threshold = word_gap_threshold(np.concatenate([np.zeros(0), *pooled]))
     out: list[Line] = []
-    for pieces in lines:
-        words = split_words(pieces, threshold)
-        out.append(Line([Word([_to_charbox(*pieces[i], scale) for i in w]) for w in words]))
+    for boxes, gaps, h in zip(lines, pooled, heights, strict=True):
+        words = split_words(boxes, line_threshold(gaps, page_threshold) * h)
+        out.append(Line([Word([boxes[i] for i in w]) for w in words]))
     return Layout(out, scale)
 
 
