@@ -255,7 +255,7 @@ def binarize(grey: FloatImage, scale: Scale | None = None) -> Binarized:
     return Binarized(ink=ink.astype(np.float32, copy=False), mask=mask)
 
 
-def hysteresis(dark: FloatImage, low: float, high: float) -> BoolImage:
+def hysteresis(dark: NDArray[np.floating], low: float, high: float) -> BoolImage:
     """Pixels above ``low`` that are connected (8-neighbours) to a pixel above ``high``:
     faint stroke ends stay attached to their stroke, faint paper texture does not."""
     labels, n = ndi.label(dark > low, structure=np.ones((3, 3), dtype=bool))

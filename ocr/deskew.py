@@ -33,10 +33,13 @@ class Rotation:
     centre_in: tuple[float, float]
     centre_out: tuple[float, float]
 
-    def to_input(self, xs: NDArray[np.floating], ys: NDArray[np.floating]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    def to_input(
+        self, xs: NDArray[np.floating], ys: NDArray[np.floating]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         t = np.deg2rad(self.degrees)
         c, s = np.cos(t), np.sin(t)
-        dx, dy = np.asarray(xs, float) - self.centre_out[0], np.asarray(ys, float) - self.centre_out[1]
+        dx = np.asarray(xs, float) - self.centre_out[0]
+        dy = np.asarray(ys, float) - self.centre_out[1]
         return c * dx - s * dy + self.centre_in[0], s * dx + c * dy + self.centre_in[1]
 
     def box_to_input(self, box: tuple[int, int, int, int]) -> tuple[float, float, float, float]:

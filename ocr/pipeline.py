@@ -222,7 +222,7 @@ def transcribe_page(
     probs = ctx.run("recognize", classify, crops, recognizer)
     per_px = prepared.factor * page.scale
     lines = ctx.run(
-        "decode", decode, layout, probs, recognizer, per_px, page.original_size, options
+        "decode", decode, layout, probs, recognizer, per_px, page.original_size, options, rotation
     )
     chars = [c for ln in lines for w in ln.words for c in w.characters if c.text != "."]
     ctx.timings_ms["total"] = round((time.perf_counter() - start) * 1000, 2)
