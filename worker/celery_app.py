@@ -28,6 +28,7 @@ OCR_QUEUE = "ocr"
 TRAINING_QUEUE = "training"
 TASK_PREFIX = "scanscribe."
 RETRAIN_TASK = TASK_PREFIX + "retrain"
+PREFIX_TASK = TASK_PREFIX + "transcribe_prefix"
 
 RESTORE_SWEEPS_PER_TIMEOUT: int = 4
 """How many times per visibility timeout workers look for abandoned messages."""

@@ -7,6 +7,7 @@ Celery, boto3 and the settings are imported inside the command functions, so loc
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -16,7 +17,7 @@ from typing import Any
 
 from ocr.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, build_parser
 
-POLL_INTERVAL_S: float = 0.5
+POLL_INTERVAL_S: float = 0.25
 """How often ``submit --wait`` and ``retrain --wait`` look at the result backend."""
 
 START_TIMEOUT_S: float = 3600.0
@@ -190,7 +191,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
     except ValueError as e:
         return _fail("submit", str(e))
     from schemas.tasks import TranscribePrefixRequest
-    from worker.tasks import transcribe_prefix
+    from worker.celery_app import PREFIX_TASK, app
 
     req = TranscribePrefixRequest(
         bucket=src.bucket,
@@ -199,7 +200,8 @@ def cmd_submit(args: argparse.Namespace) -> int:
         out_prefix=out.key,
         force=args.force,
     )
-    result = transcribe_prefix.apply_async(kwargs=req.model_dump(mode="json"))
+    # By name: the client needs neither the task bodies nor their imports (numpy, scipy).
+    result = app.send_task(PREFIX_TASK, kwargs=req.model_dump(mode="json"))
     print(result.id, flush=True)
     if not args.wait:
         return EXIT_OK
@@ -208,6 +210,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 def wait_for_batch(batch_id: str, show: bool = True, timeout: float | None = None) -> int:
     """Follow a batch to its end with a progress bar; the exit code of ``submit --wait``."""
+    from celery.exceptions import TimeoutError as CeleryTimeout
     from celery.result import AsyncResult, GroupResult
     from tqdm import tqdm
 
@@ -237,7 +240,9 @@ def wait_for_batch(batch_id: str, show: bool = True, timeout: float | None = Non
                 counted.add(child.id)
                 if child.successful():
                     bar.update(len(child.result))
-        time.sleep(POLL_INTERVAL_S)
+        # Returns as soon as the summary is stored (Redis pub/sub), else after one interval.
+        with contextlib.suppress(CeleryTimeout):
+            callback.get(timeout=POLL_INTERVAL_S, propagate=False, disable_sync_subtasks=False)
     bar.update(started.files - bar.n)
     bar.close()
     if not callback.successful():
@@ -380,7 +385,7 @@ def cmd_retrain(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from schemas.tasks import RetrainRequest, RetrainResult
-    from worker.tasks import retrain
+    from worker.celery_app import RETRAIN_TASK, app
 
     hyper: dict[str, Any] = {}
     for item in args.set:
@@ -398,8 +403,8 @@ def cmd_retrain(args: argparse.Namespace) -> int:
     except ValidationError as e:
         return _fail("retrain", str(e))
     body = req.model_dump(mode="json")
-    result = retrain.apply_async(
-        args=(body.pop("datasets"), body.pop("hyperparameters")), kwargs=body
+    result = app.send_task(
+        RETRAIN_TASK, args=(body.pop("datasets"), body.pop("hyperparameters")), kwargs=body
     )
     print(result.id, flush=True)
     if not args.wait:

@@ -26,7 +26,7 @@ from schemas.tasks import (
     TranscribePageRequest,
     TranscribePrefixRequest,
 )
-from worker.celery_app import RETRAIN_TASK, TASK_PREFIX, app
+from worker.celery_app import PREFIX_TASK, RETRAIN_TASK, TASK_PREFIX, app
 from worker.registry import ModelCache, Registry
 from worker.settings import Settings, get_settings
 from worker.storage import TRANSIENT_ERRORS, Storage, join_key
@@ -104,7 +104,7 @@ def transcribe_chunk(self: Task, pages: list[dict[str, Any]]) -> list[dict[str, 
     return [_run_page(TranscribePageRequest(**p)).model_dump(mode="json") for p in pages]
 
 
-@app.task(name=TASK_PREFIX + "transcribe_prefix", bind=True, **RETRY_OPTIONS)
+@app.task(name=PREFIX_TASK, bind=True, **RETRY_OPTIONS)
 def transcribe_prefix(self: Task, **request: Any) -> dict[str, Any]:
     """List every image/PDF under the prefix and fan out chunks in a chord whose callback
     writes ``_batch.json``. The task id is the batch id."""
