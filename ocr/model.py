@@ -6,13 +6,16 @@ array, and reads with ``allow_pickle=False``: a model is data, never code.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
+from threadpoolctl import ThreadpoolController
 
 from ocr.classes import CLASSES
 from ocr.mlp import MLP, Architecture
@@ -49,6 +52,12 @@ def architecture_spec(arch: Architecture, members: int) -> ArchitectureSpec:
     )
 
 
+@functools.cache
+def blas_controller() -> ThreadpoolController:
+    """Introspecting the loaded BLAS libraries takes milliseconds; limiting them microseconds."""
+    return ThreadpoolController()
+
+
 @dataclass
 class Recognizer:
     """One or more MLPs whose probabilities are averaged; the unit the pipeline calls."""
@@ -61,11 +70,17 @@ class Recognizer:
         return self.manifest.version
 
     def predict_proba(self, glyphs: NDArray[np.floating]) -> NDArray[np.float32]:
-        """(N, 32, 32) normalized glyphs -> (N, 36) probabilities, one batched pass each."""
+        """(N, 32, 32) normalized glyphs -> (N, 36) probabilities, one batched pass each.
+
+        BLAS runs on one thread here: a page's batch is small, and multi-threaded BLAS sums
+        in another order, so the same page would get probabilities differing in the last bits
+        between `--jobs 1`, `--jobs N` and the queue workers.
+        """
         x = np.asarray(glyphs, dtype=np.float32).reshape(len(glyphs), -1)
-        probs = self.networks[0].predict_proba(x)
-        for net in self.networks[1:]:
-            probs += net.predict_proba(x)
+        with blas_controller().limit(limits=1, user_api="blas"):
+            probs = self.networks[0].predict_proba(x)
+            for net in self.networks[1:]:
+                probs += net.predict_proba(x)
         if len(self.networks) > 1:
             probs /= len(self.networks)
         return probs
@@ -73,8 +88,6 @@ class Recognizer:
 
 def weights_bytes(networks: list[MLP]) -> bytes:
     """Serialize every network's arrays into one .npz (member k's arrays prefixed m{k}_)."""
-    import io
-
     arrays: dict[str, NDArray[np.floating]] = {}
     for k, net in enumerate(networks):
         for name, value in net.state().items():
@@ -130,8 +143,6 @@ def recognizer_from_bytes(data: bytes, manifest: ModelManifest, source: str) -> 
             f"{source}: trained with normalization {manifest.normalization.id!r}, "
             f"this build uses {NORMALIZATION_ID!r}"
         )
-    import io
-
     spec = manifest.architecture
     arch = Architecture(
         n_in=spec.n_in,
