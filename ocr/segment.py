@@ -110,6 +110,14 @@ DASH_ASPECT: float = 2.0
 """A mark at least this many times wider than tall is a dash; anything else (round dots,
 the short vertical ticks many writers make for a full stop) is a dot."""
 
+COLUMN_GAP_CH: float = 4.0
+"""Gaps wider than this many ch separate columns or stray marks from the text, not words;
+they are spaces but take no part in the statistics that tell letter gaps from word gaps."""
+
+STRAY_MARK_GAP_CH: float = 1.5
+"""A mark (dot, dash) further than this many ch from every character of its line is a speck
+of dirt or noise, not punctuation, and is dropped."""
+
 WORD_GAP_FLOOR_CH: float = 0.05
 """Gaps up to this many ch (touching letters, pieces of a split) are left out of the gap
 statistics."""
@@ -548,7 +556,7 @@ def word_gap_threshold(gaps: NDArray[np.float64]) -> float:
     is moved to the widest empty interval near it and kept within SPACE_RANGE_CH.
     """
     # Touching or cut-apart letters (gap ~0) are never spaces; they take no part.
-    gaps = np.sort(gaps[gaps > WORD_GAP_FLOOR_CH])
+    gaps = np.sort(gaps[(gaps > WORD_GAP_FLOOR_CH) & (gaps < COLUMN_GAP_CH)])
     if gaps.size < MIN_GAPS_FOR_STATS:
         return UNIFORM_SPACE_CH
     if float(np.mean(gaps < LETTER_GAP_CH)) < MIN_LETTER_GAP_SHARE and not _two_populations(gaps):
@@ -580,7 +588,7 @@ def _two_populations(sorted_gaps: NDArray[np.float64]) -> bool:
 def line_threshold(gaps: NDArray[np.float64], page_threshold: float) -> float:
     """A line none of whose gaps (in ch) is letter-sized is a row of separate characters (a
     line of ``A B C`` on a page of words): every gap over UNIFORM_SPACE_CH is a space there."""
-    real = np.sort(gaps[gaps > WORD_GAP_FLOOR_CH])
+    real = np.sort(gaps[(gaps > WORD_GAP_FLOOR_CH) & (gaps < COLUMN_GAP_CH)])
     if real.size >= MIN_GAPS_FOR_ROW and real[0] >= LETTER_GAP_CH and not _two_populations(real):
         return min(page_threshold, UNIFORM_SPACE_CH)
     return page_threshold
@@ -636,6 +644,17 @@ def split_words(boxes: Sequence[CharBox], threshold: float) -> list[list[int]]:
     return words
 
 
+def drop_stray_marks(boxes: list[CharBox], scale: Scale) -> list[CharBox]:
+    """Keep marks near a character of the line (a full stop follows its letter closely)."""
+    chars = [b for b in boxes if b.kind == "char"]
+    limit = STRAY_MARK_GAP_CH * scale.char_height
+
+    def near(m: CharBox) -> bool:
+        return any(max(c.x0 - m.x1, m.x0 - c.x1) <= limit for c in chars)
+
+    return [b for b in boxes if b.kind == "char" or near(b)]
+
+
 def _to_charbox(c: Component, own: BoolImage, scale: Scale) -> CharBox:
     ch = scale.char_height
     small = c.height < PRIMARY_HEIGHT_CH * ch and max(c.width, c.height) <= MARK_MAX_CH * ch
@@ -653,9 +672,16 @@ def segment(mask: BoolImage, ink: FloatImage, scale: Scale, score: Scorer | None
     if score is not None:
         grouped = [merge_scored(line, comps.labels, ink, scale, score) for line in grouped]
     lines = [
-        [_to_charbox(c, own, scale) for c, own in split_wide(line, comps.labels, ink, scale, score)]
+        drop_stray_marks(
+            [
+                _to_charbox(c, own, scale)
+                for c, own in split_wide(line, comps.labels, ink, scale, score)
+            ],
+            scale,
+        )
         for line in grouped
     ]
+    lines = [boxes for boxes in lines if any(b.kind == "char" for b in boxes)]
     heights = line_char_heights(lines, scale)
     pooled = [char_gaps(boxes) / h for boxes, h in zip(lines, heights, strict=True)]
     page_threshold = word_gap_threshold(np.concatenate([np.zeros(0), *pooled]))

@@ -200,6 +200,17 @@ def test_dots_are_marks_attached_to_their_word() -> None:
     assert len(sg.crop_chars(np.ones((2000, 2000), np.float32), layout)) == 1 + 2 + 3 + 1 + 4
 
 
+def test_specks_far_from_the_text_are_dropped_and_do_not_merge_words() -> None:
+    page = draw_page(["TAXI HIT THE", "HE HAT LIFT"])
+    img = page.image.copy()
+    h, w = img.shape
+    for y in (int(0.25 * h), int(0.6 * h)):  # a speck of dirt far right of each line
+        img[y : y + 5, w - 30 : w - 25] = 20
+    layout, _ = run(Page(img, page.boxes))
+    assert shape(layout) == [[4, 3, 3], [2, 3, 4]]
+    assert all(c.kind == "char" for line in layout.lines for w in line.words for c in w.chars)
+
+
 @pytest.mark.parametrize("angle", [-3.0, 3.0])
 def test_skewed_lines_group_correctly(angle: float) -> None:
     text = ["THE LATE FIX AND", "A ZEN TAXI LINE", "NEXT TO LIVE", "HE HAD A TEN"]
