@@ -74,7 +74,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from ocr.mlp import Architecture
     from ocr.recipe import Recipe, run
-    from ocr.train import EpochRecord
+    from schemas.manifest import EpochMetrics
 
     base = Recipe()
     recipe = Recipe(
@@ -103,7 +103,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             bar = tqdm(total=total, unit="batch", leave=False, file=sys.stderr)
         bar.update(1)
 
-    def on_epoch(member: int, r: EpochRecord) -> None:
+    def on_epoch(member: int, r: EpochMetrics) -> None:
         nonlocal bar
         if bar is not None:
             bar.close()

@@ -27,7 +27,7 @@ from ocr.model import (
 )
 from ocr.report import write_report
 from ocr.split import split
-from ocr.train import EpochRecord, History, TrainConfig, train
+from ocr.train import History, TrainConfig, train
 from schemas.manifest import (
     ConfusionPair,
     DataSource,
@@ -119,7 +119,7 @@ def run(
     version: str | None = None,
     command: str | None = None,
     log: Progress = print,
-    on_epoch: Callable[[int, EpochRecord], None] | None = None,
+    on_epoch: Callable[[int, EpochMetrics], None] | None = None,
     on_batch: Callable[[int, int], None] | None = None,
 ) -> RunResult:
     """Train ``recipe.members`` networks on ``specs`` and write a model directory."""
@@ -160,7 +160,7 @@ def run(
             ConfusionPair(true=c.true, predicted=c.predicted, count=c.count, rate=c.rate)
             for c in evaluations["valid"].top_confusions
         ],
-        history=[EpochMetrics(**r.__dict__) for r in hist],
+        history=list(hist),
         training_seconds=round(time.perf_counter() - start, 1),
         command=command,
         model_sha256="0" * 64,

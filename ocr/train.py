@@ -13,6 +13,7 @@ from ocr.augment import AugmentConfig, augment
 from ocr.datasets.base import Dataset
 from ocr.mlp import MLP, cross_entropy
 from ocr.optim import learning_rate, make_optimizer
+from schemas.manifest import EpochMetrics
 
 
 @dataclass(frozen=True)
@@ -37,19 +38,8 @@ class TrainConfig:
 
 
 @dataclass
-class EpochRecord:
-    epoch: int
-    train_loss: float
-    train_acc: float
-    valid_loss: float
-    valid_acc: float
-    lr: float
-    seconds: float
-
-
-@dataclass
 class History:
-    epochs: list[EpochRecord] = field(default_factory=list)
+    epochs: list[EpochMetrics] = field(default_factory=list)
     best_epoch: int = -1
     stopped_early: bool = False
 
@@ -68,7 +58,7 @@ def evaluate_loss(model: MLP, ds: Dataset, batch_size: int = 2048) -> tuple[floa
     return total_loss / len(ds), correct / len(ds)
 
 
-EpochCallback = Callable[[EpochRecord], None]
+EpochCallback = Callable[[EpochMetrics], None]
 BatchCallback = Callable[[int, int], None]
 
 
@@ -112,7 +102,7 @@ def train(
             if on_batch is not None:
                 on_batch(bi + 1, steps_per_epoch)
         v_loss, v_acc = evaluate_loss(model, valid_set)
-        rec = EpochRecord(
+        rec = EpochMetrics(
             epoch=epoch + 1,
             train_loss=loss_sum / n,
             train_acc=correct / n,
