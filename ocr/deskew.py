@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from ocr.binarize import BoolImage, PreparedPage
-from ocr.segment import estimate_skew, filter_components, find_components
+from ocr.segment import Components, estimate_skew, filter_components, find_components
 
 MAX_DESKEW_DEG: float = 20.0
 """Largest page tilt searched, in degrees."""
@@ -57,6 +57,8 @@ class Tilt:
     """Positive: lines fall to the right (y grows with x)."""
     writing: BoolImage
     """Mask of the kept components: page edges, desk and specks are not rotated along."""
+    components: Components
+    """All components of the mask, for segmentation to reuse when the page stays as it is."""
 
 
 def measure_tilt(page: PreparedPage) -> Tilt:
@@ -64,7 +66,7 @@ def measure_tilt(page: PreparedPage) -> Tilt:
     parts = filter_components(comps, page.scale)
     degrees = float(np.rad2deg(estimate_skew(parts, page.scale, max_deg=MAX_DESKEW_DEG)))
     labels = np.fromiter((label for p in parts for label in p.labels), dtype=np.int32)
-    return Tilt(degrees, np.isin(comps.labels, labels))
+    return Tilt(degrees, np.isin(comps.labels, labels), comps)
 
 
 def rotate_page(page: PreparedPage, tilt: Tilt) -> tuple[PreparedPage, Rotation]:

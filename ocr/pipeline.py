@@ -213,7 +213,8 @@ def transcribe_page(
     if abs(tilt.degrees) >= MIN_DESKEW_DEG:
         prepared, rotation = ctx.run("rotate", rotate_page, prepared, tilt)
     score = scorer(recognizer) if options.classifier_splits else None
-    layout = ctx.run("segment", segment, prepared.mask, prepared.ink, prepared.scale, score)
+    comps = None if rotation is not None else tilt.components
+    layout = ctx.run("segment", segment, prepared.mask, prepared.ink, prepared.scale, score, comps)
     crops = ctx.run("crop", crop_chars, prepared.ink, layout)
     if not crops:
         raise InputError(

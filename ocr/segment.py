@@ -664,9 +664,18 @@ def _to_charbox(c: Component, own: BoolImage, scale: Scale) -> CharBox:
     return CharBox(c.x0, c.y0, c.x1, c.y1, "mark", own, mark)
 
 
-def segment(mask: BoolImage, ink: FloatImage, scale: Scale, score: Scorer | None = None) -> Layout:
-    """Whole segmentation: components -> filtered -> lines (with merges) -> splits -> words."""
-    comps = find_components(mask)
+def segment(
+    mask: BoolImage,
+    ink: FloatImage,
+    scale: Scale,
+    score: Scorer | None = None,
+    comps: Components | None = None,
+) -> Layout:
+    """Whole segmentation: components -> filtered -> lines (with merges) -> splits -> words.
+
+    ``comps``: the components of ``mask`` where an earlier stage (deskew) already found them.
+    """
+    comps = comps if comps is not None else find_components(mask)
     parts = filter_components(comps, scale)
     grouped = group_lines(parts, scale)
     if score is not None:
