@@ -32,6 +32,11 @@ class TranscribePageRequest(BaseModel):
     )
     etag: str | None = Field(default=None, description="source ETag from a listing, if known")
     out_bucket: str | None = Field(default=None, description="None = the source bucket")
+    existing: list[str] | None = Field(
+        default=None,
+        description="this source's output keys as listed by the batch (saves one LIST per "
+        "page); None = list them",
+    )
 
 
 class FileOutcome(BaseModel):

@@ -17,7 +17,7 @@ from worker.celery_app import RETRAIN_TASK, TRAINING_QUEUE, beat_schedule, celer
 from worker.registry import ModelCache, Registry
 from worker.settings import Settings, mask_url
 from worker.storage import ObjectTooLarge, Storage, parse_s3_uri
-from worker.transcribe import output_stem, transcribe_object
+from worker.transcribe import output_stem, stem_of_output, transcribe_object
 
 BUCKET = "units"
 
@@ -95,6 +95,10 @@ def test_output_names_mirror_the_source_layout() -> None:
     assert stem("in/a/b.jpg", "in/") == "out/a/b"
     assert stem("in/a/b.jpg", "in") == "out/a/b"
     assert stem("in/a/b.jpg", "") == "out/b"
+    assert stem_of_output("out/a/b.p002.error.json") == "out/a/b"
+    assert stem_of_output("out/a.b.txt") == "out/a.b"
+    assert stem_of_output("out/_batch.json") == "out/_batch"  # no source has that stem
+    assert stem_of_output("out/a.png") is None
     assert parse_s3_uri("s3://bk/some/prefix").key == "some/prefix"
     with pytest.raises(ValueError):
         parse_s3_uri("http://bk/x")

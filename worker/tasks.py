@@ -30,7 +30,7 @@ from worker.celery_app import PREFIX_TASK, RETRAIN_TASK, TASK_PREFIX, app
 from worker.registry import ModelCache, Registry
 from worker.settings import Settings, get_settings
 from worker.storage import TRANSIENT_ERRORS, Storage, join_key
-from worker.transcribe import folder, is_input, transcribe_object
+from worker.transcribe import folder, is_input, output_stem, stem_of_output, transcribe_object
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,11 @@ def transcribe_page(self: Task, **request: Any) -> dict[str, Any]:
 def transcribe_chunk(self: Task, pages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Several pages in one message (fewer round trips); a retry redoes only unfinished ones,
     finished pages are skipped by their done-markers."""
-    return [_run_page(TranscribePageRequest(**p)).model_dump(mode="json") for p in pages]
+    requests = [TranscribePageRequest(**p) for p in pages]
+    if self.request.retries or (self.request.delivery_info or {}).get("redelivered"):
+        for r in requests:  # the batch's listing predates the earlier attempt: look again
+            r.existing = None
+    return [_run_page(r).model_dump(mode="json") for r in requests]
 
 
 @app.task(name=PREFIX_TASK, bind=True, **RETRY_OPTIONS)
@@ -120,8 +124,15 @@ def transcribe_prefix(self: Task, **request: Any) -> dict[str, Any]:
         for o in storage().list_objects(req.bucket, prefix)
         if is_input(o.key) and not (same_place and out_prefix and o.key.startswith(out_prefix))
     ]
-    pages = [
-        TranscribePageRequest(
+    # One listing of the output prefix for the whole batch instead of one per page.
+    outputs: dict[str, list[str]] = {}
+    for o in storage().list_objects(out_bucket, out_prefix):
+        stem = stem_of_output(o.key)
+        if stem is not None:
+            outputs.setdefault(stem, []).append(o.key)
+    pages = []
+    for o in keys:
+        page = TranscribePageRequest(
             bucket=req.bucket,
             key=o.key,
             out_prefix=req.out_prefix,
@@ -129,9 +140,9 @@ def transcribe_prefix(self: Task, **request: Any) -> dict[str, Any]:
             prefix=prefix,
             etag=o.etag,
             out_bucket=out_bucket,
-        ).model_dump(mode="json")
-        for o in keys
-    ]
+        )
+        page.existing = outputs.get(output_stem(page), [])
+        pages.append(page.model_dump(mode="json"))
     n = settings().chunk_size
     chunks = [pages[i : i + n] for i in range(0, len(pages), n)]
     summary_key = join_key(req.out_prefix, SUMMARY_NAME)

@@ -43,6 +43,7 @@ META_FLAGGED = "flagged"
 
 OUTPUT_NAME = re.compile(r"^(?:\.p\d{3})?(?:\.json|\.txt|\.error\.json)$")
 """What follows ``stem`` in the name of one of its outputs."""
+OUTPUT_SUFFIX = re.compile(r"(?:\.p\d{3})?(?:\.error\.json|\.json|\.txt)$")
 
 
 def is_input(key: str) -> bool:
@@ -69,6 +70,12 @@ def page_stem(stem: str, page_index: int | None, multi_page: bool) -> str:
     if page_index is None or not multi_page:
         return stem
     return f"{stem}.p{page_index + 1:03d}"
+
+
+def stem_of_output(key: str) -> str | None:
+    """The stem an output key belongs to (``out/a.p002.txt`` -> ``out/a``), else None."""
+    m = OUTPUT_SUFFIX.search(key)
+    return key[: m.start()] if m else None
 
 
 def marker_candidates(stem: str) -> list[str]:
@@ -137,11 +144,14 @@ def transcribe_object(
     out_bucket = req.out_bucket or req.bucket
     source = f"s3://{req.bucket}/{req.key}"
     stem = output_stem(req)
-    existing = {
-        o.key
-        for o in storage.list_objects(out_bucket, stem + ".")
-        if OUTPUT_NAME.match(o.key[len(stem) :])
-    }
+    if req.existing is not None:  # the batch listed the output prefix once for all pages
+        existing = set(req.existing)
+    else:
+        existing = {
+            o.key
+            for o in storage.list_objects(out_bucket, stem + ".")
+            if OUTPUT_NAME.match(o.key[len(stem) :])
+        }
     etag = req.etag
     if etag is None:
         info = storage.head(req.bucket, req.key)
