@@ -241,9 +241,10 @@ class Cluster:
         name = f"w{self._count}"
         log_path = self.log_dir / f"{name}.log"
         log = open(log_path, "wb")  # noqa: SIM115 - the child owns it
-        cmd = [sys.executable, "-m", "celery", "-A", "worker.celery_app", "worker"]
-        cmd += ["-Q", queues, "-c", str(concurrency), "-n", f"{name}@%h", "-l", "info"]
-        cmd += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+        # The real `scanscribe worker` command, which wraps `celery worker`.
+        cmd = [sys.executable, "-m", "worker.cli", "worker", "--queues", queues]
+        cmd += ["--concurrency", str(concurrency), "--hostname", f"{name}@%h"]
+        cmd += ["--", "--without-gossip", "--without-mingle", "--without-heartbeat"]
         proc = subprocess.Popen(
             cmd,
             cwd=PROJECT_ROOT,

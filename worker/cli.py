@@ -38,6 +38,12 @@ def add_worker_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--concurrency", type=int, default=os.cpu_count() or 1, help="processes")
     p.add_argument("--loglevel", default="info")
     p.add_argument("--hostname", default=None, help="worker node name (default: celery's)")
+    p.add_argument(
+        "celery_args",
+        nargs=argparse.REMAINDER,
+        metavar="-- CELERY_ARGS",
+        help="passed on to `celery worker`, e.g. -- --without-gossip",
+    )
     p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser(
@@ -167,6 +173,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     argv = ["worker", "-Q", ",".join(queues), "-c", str(args.concurrency), "-l", args.loglevel]
     if args.hostname:
         argv += ["-n", args.hostname]
+    extra = list(args.celery_args)
+    argv += extra[1:] if extra[:1] == ["--"] else extra
     app.worker_main(argv)
     return EXIT_OK
 
