@@ -31,6 +31,7 @@ ERROR_TYPES = (
     "encrypted-pdf",
     "blank-page",
     "all-black-page",
+    "timeout",
     "internal",
 )
 """Known ``PageError.error_type`` values. Documented, not enforced: a new failure mode should

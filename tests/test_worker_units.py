@@ -191,3 +191,26 @@ def test_rollback_without_history_is_an_error(moto_server: MotoServer) -> None:
     with pytest.raises(RegistryError):
         registry.rollback()
     assert registry.versions() == []
+
+
+class _TimeLimit(Exception):
+    """Stands in for Celery's SoftTimeLimitExceeded."""
+
+
+def test_a_page_hitting_the_time_limit_is_recorded_then_the_task_fails(
+    moto_server: MotoServer, worker_pages: list[Path]
+) -> None:
+    storage = Storage(moto_server.client(), max_download_bytes=50_000_000)
+    cache = ModelCache(None, poll_interval_s=60)
+    rec = cache.get()
+
+    def too_slow(glyphs: object) -> object:
+        raise _TimeLimit
+
+    rec.predict_proba = too_slow  # type: ignore[method-assign]
+    storage.upload(BUCKET, "slow/in/p.jpg", worker_pages[0].read_bytes(), "image/jpeg")
+    req = TranscribePageRequest(bucket=BUCKET, key="slow/in/p.jpg", out_prefix="slow/out")
+    with pytest.raises(_TimeLimit):
+        transcribe_object(storage, cache, req, passthrough=(_TimeLimit,))
+    err = storage.download(BUCKET, "slow/out/p.error.json").data
+    assert b'"error_type": "timeout"' in err

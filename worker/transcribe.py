@@ -172,6 +172,13 @@ def transcribe_object(
         dl = storage.download(req.bucket, req.key)
         etag = dl.etag
         pages = _read_and_transcribe(dl.data, source, recognizer, options, passthrough)
+    except passthrough:
+        # The task's soft time limit: record the source as timed out, so that resubmitting
+        # the batch moves past it instead of hitting the same wall, then let the task fail.
+        msg = f"{source}: transcription exceeded the task's time limit"
+        err = page_error(source, None, "timeout", msg)
+        _upload(storage, out_bucket, stem, [_Page(None, False, error=err)], etag, version)
+        raise
     except ObjectTooLarge as e:
         pages = [_Page(None, False, error=page_error(source, None, "too-large", str(e)))]
     except TRANSIENT_ERRORS:
