@@ -65,6 +65,16 @@ INK_FRACTION_HIGH: float = 0.45
 """...and at least this fraction of the typical ink darkness (rejects show-through and
 half-erased whiteboard writing, which are much fainter than the current ink)."""
 
+GHOST_MIN_SIZE: float = 0.3
+"""Unseeded faint components at least this share of the median stroke's size count as ghost
+strokes (smaller ones are paper texture)."""
+
+GHOST_MASS_SHARE: float = 0.1
+"""Ghost strokes must add up to this share of the page's ink before the low threshold moves."""
+
+GHOST_LOW_MARGIN: float = 1.1
+"""With ghosts on the page the low threshold rises to this factor over the darkest ghost."""
+
 LOW_OVER_HIGH: float = 0.55
 """Hysteresis low threshold as a fraction of the high one: faint stroke ends are kept only
 when they touch a strongly dark part."""
@@ -257,10 +267,37 @@ def binarize(grey: FloatImage, scale: Scale | None = None) -> Binarized:
 
 def hysteresis(dark: NDArray[np.floating], low: float, high: float) -> BoolImage:
     """Pixels above ``low`` that are connected (8-neighbours) to a pixel above ``high``:
-    faint stroke ends stay attached to their stroke, faint paper texture does not."""
-    labels, n = ndi.label(dark > low, structure=np.ones((3, 3), dtype=bool))
+    faint stroke ends stay attached to their stroke, faint paper texture does not.
+
+    Half-erased writing (a whiteboard) and show-through never reach ``high``, but where their
+    strokes cross today's they would join them above ``low``. When such faint strokes make a
+    real share of the page's ink, ``low`` rises just above their level and the strokes are
+    grown again.
+    """
+    eight = np.ones((3, 3), dtype=bool)
+    faint = dark > low
+    labels, n = ndi.label(faint, structure=eight)
+    seeds = dark > high
     keep = np.zeros(n + 1, dtype=bool)
-    keep[labels[dark > high]] = True
+    keep[labels[seeds]] = True
+    keep[0] = False
+    size = np.bincount(labels.ravel(), minlength=n + 1)
+    size[0] = 0
+    kept_mass = int(size[keep].sum())
+    if kept_mass == 0:
+        return keep[labels]
+    typical = float(np.median(size[keep]))
+    ghosts = ~keep & (size >= GHOST_MIN_SIZE * typical)
+    ghosts[0] = False
+    if size[ghosts].sum() < GHOST_MASS_SHARE * kept_mass:
+        return keep[labels]
+    peak = np.zeros(n + 1, dtype=np.float32)
+    np.maximum.at(peak, labels[faint], dark[faint])
+    ghost_level = float(np.max(peak[ghosts]))
+    low2 = min(high, ghost_level * GHOST_LOW_MARGIN)
+    labels, n = ndi.label(dark > low2, structure=eight)
+    keep = np.zeros(n + 1, dtype=bool)
+    keep[labels[seeds]] = True
     keep[0] = False
     return keep[labels]
 

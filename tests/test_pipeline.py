@@ -126,3 +126,17 @@ def test_sample_photos_within_target(recognizer: Recognizer, shared_data: Path) 
         edits += cer(result.text, truth) * len(truth)
         total += len(truth)
     assert edits / total <= 0.03
+
+
+def test_half_erased_writing_behind_the_text_is_ignored(recognizer: Recognizer) -> None:
+    """A whiteboard: today's marker over fainter, half-erased writing that crosses it."""
+    style = replace(SynthStyle.clean(), lines=(4, 5), pen_width=(0.1, 0.14), max_megapixels=1.2)
+    today, erased = make_pages(2, writers=[1, 2], seed=31, style=style, source="builtin")
+    h = min(today.image.shape[0], erased.image.shape[0])
+    w = min(today.image.shape[1], erased.image.shape[1])
+    ghost = 255 - (255 - erased.image[:h, :w].astype(np.float64)) * 0.4
+    board = np.minimum(today.image[:h, :w], ghost).astype(np.uint8)
+    clean = transcribe_page(as_input(today), recognizer)
+    result = transcribe_page(PageImage("board", 0, 1, board, 1.0, (w, h), "0" * 64), recognizer)
+    assert len(result.lines) == len(clean.lines)
+    assert cer(result.text, today.text) <= cer(clean.text, today.text) + 0.02
