@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck install schemas bench clean model redis
+.PHONY: demo test lint typecheck install schemas bench clean model redis tools lock stack stack-down
 MODEL_VERSION ?= $(shell date -u +%Y.%m.%d)
 
 $(STAMP): pyproject.toml
@@ -29,7 +29,14 @@ typecheck: $(STAMP)
 redis:
 	command -v redis-server >/dev/null || (apt-get update && apt-get install -y redis-server)
 
-test: $(STAMP) redis lint typecheck
+# tests/test_deploy.py validates docker-compose.yml with `docker-compose config` (no engine
+# needed); install the Debian package where it is missing. Unlike redis-server it is not
+# fatal: where it cannot be installed (not Debian, not root) that one test skips and says why.
+tools: redis
+	command -v docker-compose >/dev/null || (apt-get update && apt-get install -y docker-compose) \
+	  || echo "docker-compose not installed: the compose validation test will skip"
+
+test: $(STAMP) tools lint typecheck
 	$(BIN)/python -m pytest
 
 schemas: $(STAMP)
@@ -47,3 +54,15 @@ model: $(STAMP)
 	  --data emnist:$(DATA)/emnist/balanced-slice/X_train_103680_to_112799.webp \
 	  --data mat:$(DATA)/nist26/nist26_valid.mat \
 	  --name scanscribe-default --version $(MODEL_VERSION) --out ocr/models/default
+
+# Pin the image's runtime dependencies from this venv (deploy/requirements.lock).
+lock: $(STAMP)
+	$(BIN)/python deploy/lock.py
+
+# The docker-compose topology as plain processes (Redis, S3, worker, trainer, beat) for
+# machines without Docker; pids, logs and settings in run/stack/. See README "Running the service".
+stack: $(STAMP) redis
+	deploy/stack.sh up
+
+stack-down:
+	deploy/stack.sh down
