@@ -429,8 +429,24 @@ def cmd_retrain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+WORKER_COMMANDS = frozenset({"worker", "beat", "submit", "status", "models", "retrain", "config"})
+
+
+def worker_parser() -> argparse.ArgumentParser:
+    """Only the worker commands: building the local ones imports the training stack
+    (matplotlib, about 0.35 s), which ``submit`` and ``status`` do not need."""
+    parser = argparse.ArgumentParser(prog="scanscribe")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_worker_commands(sub)
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser(add_worker_commands)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] and argv[0] in WORKER_COMMANDS:
+        parser = worker_parser()
+    else:
+        parser = build_parser(add_worker_commands)
     args = parser.parse_args(argv)
     return int(args.func(args))
 
