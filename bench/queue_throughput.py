@@ -200,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{'met' if overhead < TARGET_OVERHEAD else 'NOT met'}); "
         f"first task to summary (no client start-up): {100 * in_batch:+.1f}%"
     )
+    best = 1 - min(local_walls) / min(queue_walls)
+    print(f"best run of each (least disturbed by other load): {100 * best:+.1f}% overhead")
     print(
         f"CPU taken by the local S3 emulator (moto) and Redis during a queue run: "
         f"{median(servers_cpu):.2f} s = {median(servers_cpu) / n * 1000:.0f} ms per page, "
