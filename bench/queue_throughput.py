@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         default="synthetic",
         help="synthetic pages, or the two sample phone photos repeated",
     )
-    parser.add_argument("--cache", type=Path, default=ROOT / ".cache" / "bench")
+    parser.add_argument("--cache", type=Path, default=ROOT / "runs" / "bench-queue")
     args = parser.parse_args(argv)
 
     if args.source == "samples":
