@@ -18,7 +18,7 @@ from ocr.imageio import read_pages
 from ocr.model import load_model
 from ocr.pipeline import transcribe_page
 from schemas.page import PageError, PageResult
-from schemas.tasks import BatchSummary
+from schemas.tasks import BatchSummary, FileOutcome
 
 pytestmark = pytest.mark.integration
 
@@ -286,3 +286,29 @@ def test_two_workers_versus_one(cluster: Cluster, s3: Any, worker_pages: list[Pa
         f"1 worker {rates[1]:.2f} pages/s, 2 workers {rates[2]:.2f} pages/s "
         f"(x{rates[2] / rates[1]:.2f})"
     )
+
+
+def test_single_page_task_by_name(cluster: Cluster, s3: Any, worker_pages: list[Path]) -> None:
+    """transcribe_page(bucket, key, out_prefix, force=False) as a task of its own, sent by
+    name from a client that has only the broker URL, as another service would."""
+    from celery import Celery
+
+    from worker.celery_app import TASK_PREFIX, celery_config
+    from worker.settings import Settings
+
+    client = Celery("client")
+    client.conf.update(celery_config(Settings(broker_url=cluster.env["SCANSCRIBE_BROKER_URL"])))
+    upload(s3, worker_pages[:1], "single/in")
+    key = f"single/in/{worker_pages[0].name}"
+    kwargs = {"bucket": BUCKET, "key": key, "out_prefix": "single/out"}
+    outcome = FileOutcome.model_validate(
+        client.send_task(TASK_PREFIX + "transcribe_page", kwargs=kwargs).get(timeout=60)
+    )
+    assert (
+        outcome.status == "done" and outcome.outputs[0] == f"single/out/{worker_pages[0].stem}.json"
+    )
+    again = client.send_task(TASK_PREFIX + "transcribe_page", kwargs=kwargs).get(timeout=60)
+    assert FileOutcome.model_validate(again).status == "skipped"
+    forced = {**kwargs, "force": True}
+    redone = client.send_task(TASK_PREFIX + "transcribe_page", kwargs=forced).get(timeout=60)
+    assert FileOutcome.model_validate(redone).status == "done"
