@@ -105,6 +105,15 @@ def test_folder_loader_reads_dark_on_light_crops(tmp_path: Path) -> None:
     assert sorted(CLASSES[i] for i in ds.labels) == ["7", "A", "B"]
 
 
+def test_folder_loader_reads_crops_cut_tight_to_the_ink(tmp_path: Path) -> None:
+    """A tight crop's border is mostly ink; the loader must still see dark-on-light."""
+    (tmp_path / "L").mkdir()
+    tight = 1 - glyph_l(40)[4:24, 6:22]  # the L's own box: left and bottom edges are ink
+    Image.fromarray((tight * 255).astype(np.uint8)).save(tmp_path / "L" / "tight.png")
+    ds = load(f"folder:{tmp_path}")
+    assert ds.images[0].mean() < 0.5  # ink = 1 is the minority, not the background
+
+
 def test_folder_loader_rejects_corrupt_crop(tmp_path: Path) -> None:
     (tmp_path / "A").mkdir()
     (tmp_path / "A" / "broken.png").write_bytes(b"\x89PNG not really")
