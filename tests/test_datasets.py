@@ -106,12 +106,14 @@ def test_folder_loader_reads_dark_on_light_crops(tmp_path: Path) -> None:
 
 
 def test_folder_loader_reads_crops_cut_tight_to_the_ink(tmp_path: Path) -> None:
-    """A tight crop's border is mostly ink; the loader must still see dark-on-light."""
+    """A tight crop's border is mostly ink; it must read like the same glyph with margins."""
     (tmp_path / "L").mkdir()
-    tight = 1 - glyph_l(40)[4:24, 6:22]  # the L's own box: left and bottom edges are ink
-    Image.fromarray((tight * 255).astype(np.uint8)).save(tmp_path / "L" / "tight.png")
+    padded = 1 - glyph_l(40)
+    tight = padded[4:24, 6:22]  # the L's own box: its left and bottom edges are ink
+    for name, img in (("a_padded.png", padded), ("b_tight.png", tight)):
+        Image.fromarray((img * 255).astype(np.uint8)).save(tmp_path / "L" / name)
     ds = load(f"folder:{tmp_path}")
-    assert ds.images[0].mean() < 0.5  # ink = 1 is the minority, not the background
+    assert np.abs(ds.images[0] - ds.images[1]).mean() < 0.05
 
 
 def test_folder_loader_rejects_corrupt_crop(tmp_path: Path) -> None:
