@@ -17,7 +17,7 @@ from worker.celery_app import RETRAIN_TASK, TRAINING_QUEUE, beat_schedule, celer
 from worker.registry import ModelCache, Registry
 from worker.settings import Settings, mask_url
 from worker.storage import ObjectTooLarge, Storage, parse_s3_uri
-from worker.transcribe import output_stem, stem_of_output, transcribe_object
+from worker.transcribe import output_stem, recover_outcomes, stem_of_output, transcribe_object
 
 BUCKET = "units"
 
@@ -214,3 +214,26 @@ def test_a_page_hitting_the_time_limit_is_recorded_then_the_task_fails(
         transcribe_object(storage, cache, req, passthrough=(_TimeLimit,))
     err = storage.download(BUCKET, "slow/out/p.error.json").data
     assert b'"error_type": "timeout"' in err
+
+
+def test_summary_recovers_outcomes_of_a_chunk_the_chord_did_not_wait_for(
+    moto_server: MotoServer, worker_pages: list[Path]
+) -> None:
+    storage = Storage(moto_server.client(), max_download_bytes=50_000_000)
+    cache = ModelCache(None, poll_interval_s=60)
+    reqs = []
+    for p in worker_pages[:3]:
+        storage.upload(BUCKET, f"rec/in/{p.name}", p.read_bytes(), "image/jpeg")
+        reqs.append(
+            TranscribePageRequest(
+                bucket=BUCKET, key=f"rec/in/{p.name}", out_prefix="rec/out", prefix="rec/in/"
+            )
+        )
+    first = transcribe_object(storage, cache, reqs[0])
+    second = transcribe_object(storage, cache, reqs[1])
+    # The third is "still running": no marker yet, so the summary must wait.
+    assert recover_outcomes(storage, reqs, {reqs[0].key}) is None
+    recovered = recover_outcomes(storage, reqs[:2], {reqs[0].key})
+    assert recovered is not None and [o.key for o in recovered] == [reqs[1].key]
+    assert (recovered[0].characters, recovered[0].flagged) == (second.characters, second.flagged)
+    assert recovered[0].model_version == first.model_version

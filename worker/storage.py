@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -109,6 +110,7 @@ class ObjectInfo:
     etag: str
     size: int
     metadata: dict[str, str] = field(default_factory=dict)
+    last_modified: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,12 @@ class Storage:
         try:
             for page in pages:
                 for obj in page.get("Contents", []):
-                    yield ObjectInfo(obj["Key"], clean_etag(obj["ETag"]), int(obj["Size"]))
+                    yield ObjectInfo(
+                        obj["Key"],
+                        clean_etag(obj["ETag"]),
+                        int(obj["Size"]),
+                        last_modified=obj.get("LastModified"),
+                    )
         except ClientError as e:
             raise _classify(e, f"list s3://{bucket}/{prefix}") from e
 

@@ -29,12 +29,24 @@ from schemas.tasks import (
 from worker.celery_app import PREFIX_TASK, RETRAIN_TASK, TASK_PREFIX, app
 from worker.registry import ModelCache, Registry
 from worker.settings import Settings, get_settings
-from worker.storage import TRANSIENT_ERRORS, Storage, join_key
-from worker.transcribe import folder, is_input, output_stem, stem_of_output, transcribe_object
+from worker.storage import TRANSIENT_ERRORS, ObjectInfo, Storage, join_key
+from worker.transcribe import (
+    folder,
+    is_input,
+    output_stem,
+    recover_outcomes,
+    stem_of_output,
+    transcribe_object,
+)
 
 log = logging.getLogger(__name__)
 
 SUMMARY_NAME = "_batch.json"
+
+RECOVERY_WAIT_S: float = 2.0
+"""How long the summary waits for a chunk that is still running after an early chord."""
+RECOVERY_RETRIES: int = 600
+"""... and how many times (with the wait: longer than the chunk's hard time limit)."""
 RETRAIN_LOCK = "scanscribe:retrain-lock"
 
 _settings = get_settings()
@@ -108,6 +120,16 @@ def transcribe_chunk(self: Task, pages: list[dict[str, Any]]) -> list[dict[str, 
     return [_run_page(r).model_dump(mode="json") for r in requests]
 
 
+def batch_sources(bucket: str, prefix: str, out_bucket: str, out_prefix: str) -> list[ObjectInfo]:
+    """Every image/PDF under the prefix, except the batch's own outputs."""
+    inside = out_bucket == bucket and bool(out_prefix)
+    return [
+        o
+        for o in storage().list_objects(bucket, prefix)
+        if is_input(o.key) and not (inside and o.key.startswith(out_prefix))
+    ]
+
+
 @app.task(name=PREFIX_TASK, bind=True, **RETRY_OPTIONS)
 def transcribe_prefix(self: Task, **request: Any) -> dict[str, Any]:
     """List every image/PDF under the prefix and fan out chunks in a chord whose callback
@@ -118,12 +140,7 @@ def transcribe_prefix(self: Task, **request: Any) -> dict[str, Any]:
     prefix = folder(req.prefix)
     out_prefix = folder(req.out_prefix)
     out_bucket = req.out_bucket or req.bucket
-    same_place = out_bucket == req.bucket
-    keys = [
-        o
-        for o in storage().list_objects(req.bucket, prefix)
-        if is_input(o.key) and not (same_place and out_prefix and o.key.startswith(out_prefix))
-    ]
+    keys = batch_sources(req.bucket, prefix, out_bucket, out_prefix)
     # One listing of the output prefix for the whole batch instead of one per page.
     outputs: dict[str, list[str]] = {}
     for o in storage().list_objects(out_bucket, out_prefix):
@@ -148,6 +165,9 @@ def transcribe_prefix(self: Task, **request: Any) -> dict[str, Any]:
     summary_key = join_key(req.out_prefix, SUMMARY_NAME)
     meta = {
         "batch_id": batch_id,
+        "bucket": req.bucket,
+        "prefix": prefix,
+        "out_prefix": req.out_prefix,
         "source": f"s3://{req.bucket}/{prefix}",
         "output": f"s3://{out_bucket}/{out_prefix}",
         "out_bucket": out_bucket,
@@ -202,7 +222,28 @@ def summarize(outcomes: list[FileOutcome], meta: dict[str, Any]) -> BatchSummary
 @app.task(name=TASK_PREFIX + "finish_batch", bind=True, **RETRY_OPTIONS)
 def finish_batch(self: Task, chunks: list[list[dict[str, Any]]], meta: dict[str, Any]) -> dict:
     """The chord callback: write ``_batch.json`` and return the same summary."""
-    outcomes = [FileOutcome(**o) for chunk in chunks for o in chunk]
+    # Keyed by source: a chunk that ran twice must not count twice.
+    by_key = {o["key"]: FileOutcome(**o) for chunk in chunks for o in chunk}
+    outcomes = list(by_key.values())
+    if len(outcomes) < meta["files"]:
+        started = datetime.fromisoformat(meta["started_at"])
+        sources = [  # those that were there when the batch listed them
+            TranscribePageRequest(
+                bucket=meta["bucket"],
+                key=o.key,
+                out_prefix=meta["out_prefix"],
+                prefix=meta["prefix"],
+                out_bucket=meta["out_bucket"],
+            )
+            for o in batch_sources(
+                meta["bucket"], meta["prefix"], meta["out_bucket"], folder(meta["out_prefix"])
+            )
+            if o.last_modified is None or o.last_modified <= started
+        ]
+        recovered = recover_outcomes(storage(), sources, set(by_key))
+        if recovered is None:
+            raise self.retry(countdown=RECOVERY_WAIT_S, max_retries=RECOVERY_RETRIES)
+        outcomes += recovered
     summary = summarize(outcomes, meta)
     storage().upload(
         meta["out_bucket"],

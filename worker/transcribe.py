@@ -250,3 +250,29 @@ def _upload(
         storage.upload(bucket, f"{s}.json", to_json(page.result).encode(), JSON_TYPE, meta)
         written += [f"{s}.txt", f"{s}.json"]
     return sorted(written)
+
+
+def recover_outcomes(
+    storage: Storage, sources: list[TranscribePageRequest], known: set[str]
+) -> list[FileOutcome] | None:
+    """Outcomes of sources the batch summary has no chunk result for, read back from their
+    done-markers; None while some marker is still missing (that source is still running).
+
+    Why: a chunk that ran twice (its worker died after storing the result, before the
+    acknowledgement) makes the chord count it twice and call the summary one chunk early."""
+    out = []
+    for req in sources:
+        if req.key in known:
+            continue
+        bucket = req.out_bucket or req.bucket
+        stem = output_stem(req)
+        for key in marker_candidates(stem):
+            info = storage.head(bucket, key)
+            if info is not None:
+                meta = info.metadata
+                outcome = _skipped(req, meta, [key], meta.get(META_MODEL, "unknown"), 0.0)
+                out.append(outcome.model_copy(update={"status": "done", "seconds": 0.0}))
+                break
+        else:
+            return None
+    return out
