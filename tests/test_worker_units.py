@@ -237,3 +237,29 @@ def test_summary_recovers_outcomes_of_a_chunk_the_chord_did_not_wait_for(
     assert recovered is not None and [o.key for o in recovered] == [reqs[1].key]
     assert (recovered[0].characters, recovered[0].flagged) == (second.characters, second.flagged)
     assert recovered[0].model_version == first.model_version
+
+
+def test_datasets_are_fetched_from_s3_as_files_or_folders(
+    moto_server: MotoServer, tmp_path: Path
+) -> None:
+    from worker.training import RetrainError, fetch_dataset
+
+    storage = Storage(moto_server.client(), max_download_bytes=1_000_000)
+    for key in ("ds/crops/A/1.png", "ds/crops/B/2.png", "ds/em/X_test_0_to_9.webp"):
+        storage.upload(BUCKET, key, b"img", "image/png")
+    storage.upload(BUCKET, "ds/em/test.json", b"{}", "application/json")
+    storage.upload(BUCKET, "ds/em/other/ignored.json", b"{}", "application/json")
+
+    spec = fetch_dataset(storage, f"folder:s3://{BUCKET}/ds/crops/", tmp_path / "a")
+    assert spec == f"folder:{tmp_path / 'a' / 'crops'}"
+    assert sorted(p.name for p in (tmp_path / "a" / "crops").rglob("*.png")) == ["1.png", "2.png"]
+
+    spec = fetch_dataset(storage, f"emnist:s3://{BUCKET}/ds/em/X_test_0_to_9.webp", tmp_path / "b")
+    assert spec == f"emnist:{tmp_path / 'b' / 'X_test_0_to_9.webp'}"
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["X_test_0_to_9.webp", "test.json"]
+
+    assert fetch_dataset(storage, "mat:/local/file.mat", tmp_path / "c") == "mat:/local/file.mat"
+    with pytest.raises(RetrainError, match="no objects"):
+        fetch_dataset(storage, f"folder:s3://{BUCKET}/ds/nothing/", tmp_path / "d")
+    with pytest.raises(ValueError, match="KIND"):
+        fetch_dataset(storage, f"bogus:s3://{BUCKET}/ds/crops/", tmp_path / "e")

@@ -177,7 +177,9 @@ def transcribe_object(
         # the batch moves past it instead of hitting the same wall, then let the task fail.
         msg = f"{source}: transcription exceeded the task's time limit"
         err = page_error(source, None, "timeout", msg)
-        _upload(storage, out_bucket, stem, [_Page(None, False, error=err)], etag, version)
+        written = _upload(storage, out_bucket, stem, [_Page(None, False, error=err)], etag, version)
+        for key in sorted(existing - set(written)):
+            storage.delete(out_bucket, key)
         raise
     except ObjectTooLarge as e:
         pages = [_Page(None, False, error=page_error(source, None, "too-large", str(e)))]
