@@ -4,7 +4,9 @@ and Celery worker processes, driven by the real ``scanscribe submit`` command li
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -244,6 +246,33 @@ def test_kill9_of_a_worker_mid_batch_loses_nothing(
     assert summary.pages_done + summary.pages_skipped == n
     exactly_one_result_each(s3, "kill/out", worker_pages)
     cluster.start_worker()  # back to two for the next tests
+
+
+def test_kill9_of_a_pool_process_requeues_its_task_at_once(
+    cluster: Cluster, s3: Any, worker_pages: list[Path]
+) -> None:
+    """The process running the task dies (OOM killer, segfault), its worker survives:
+    task_reject_on_worker_lost puts the message back now, not after the visibility timeout."""
+    upload(s3, worker_pages, "child/in")
+    victim = next(iter(cluster.workers))
+    (child,) = cluster.pool_children(victim)
+    start = time.monotonic()
+    proc = cluster.cli_async(
+        "submit", f"s3://{BUCKET}/child/in", "--out", f"s3://{BUCKET}/child/out", "--wait"
+    )
+    wait_for_outputs(s3, "child/out", 4)
+    os.kill(child, signal.SIGKILL)
+    stdout, stderr = proc.communicate(timeout=120)
+    seconds = time.monotonic() - start
+    assert proc.returncode == 0, stderr + cluster.logs()[-4000:]
+    assert "SIGKILL" in cluster.log(victim)  # the worker saw its pool process die
+    exactly_one_result_each(s3, "child/out", worker_pages)
+    summary = BatchSummary.model_validate(read_json(s3, "child/out/_batch.json"))
+    assert summary.pages_done + summary.pages_skipped == len(worker_pages)
+    lost_mid_task = "WorkerLostError" in cluster.log(victim)
+    if lost_mid_task:  # requeued at once: the batch did not wait for the visibility timeout
+        assert seconds < VISIBILITY_TIMEOUT_S
+    print(f"\nkill -9 of a pool process (mid-task: {lost_mid_task}): done in {seconds:.1f} s")
 
 
 def test_s3_outage_mid_batch_is_retried_and_nothing_is_lost(

@@ -271,6 +271,17 @@ class Cluster:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
 
+    def pool_children(self, name: str) -> list[int]:
+        """Pids of a worker's pool processes (the processes that run the tasks)."""
+        main = self.workers[name].pid
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with suppress(OSError):
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == main:  # field 4 of stat: the parent pid
+                    children.append(int(stat.parent.name))
+        return children
+
     def stop_worker(self, name: str) -> None:
         stop(self.workers.pop(name), signal.SIGTERM, timeout=30)
 
