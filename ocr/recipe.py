@@ -25,7 +25,6 @@ from ocr.model import (
     current_normalization,
     save_model,
 )
-from ocr.report import write_report
 from ocr.split import split
 from ocr.train import History, TrainConfig, train
 from schemas.manifest import (
@@ -166,6 +165,8 @@ def run(
         model_sha256="0" * 64,
     )
     manifest = save_model(out_dir, networks, manifest)
+    from ocr.report import write_report  # matplotlib: only when a report is written
+
     assert first_layer_before is not None
     write_report(
         out_dir,
