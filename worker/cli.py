@@ -127,6 +127,10 @@ def add_worker_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("config", help="print the effective worker settings (secrets masked)")
     p.set_defaults(func=cmd_config)
 
+    from worker.health import add_health_command
+
+    add_health_command(sub)
+
 
 def _fail(command: str, message: str, code: int = EXIT_USAGE) -> int:
     print(f"scanscribe {command}: {message}", file=sys.stderr)
