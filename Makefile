@@ -45,7 +45,7 @@ schemas: $(STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
-# Retrain the shipped model from ../shared/data (about 8 minutes on 2 cores); see the model card.
+# Retrain the shipped model from ../shared/data (about 6 minutes on 2 cores); see the model card.
 DATA ?= ../shared/data
 model: $(STAMP)
 	$(BIN)/scanscribe train \
