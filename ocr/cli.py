@@ -24,7 +24,6 @@ def _int_tuple(text: str) -> tuple[int, ...]:
 
 
 def add_train(sub: argparse._SubParsersAction) -> None:
-    from ocr.augment import AugmentConfig  # noqa: F401  (documented defaults)
     from ocr.mlp import ACTIVATIONS
     from ocr.recipe import Recipe
 

@@ -4,23 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+from numpy.typing import NDArray
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from numpy.typing import NDArray  # noqa: E402
-
-from ocr.classes import CLASSES  # noqa: E402
-from ocr.evaluate import Evaluation  # noqa: E402
-from ocr.normalize import SIZE  # noqa: E402
-from schemas.manifest import ModelManifest  # noqa: E402
+from ocr.classes import CLASSES
+from ocr.evaluate import Evaluation
+from ocr.normalize import SIZE
+from schemas.manifest import ModelManifest
 
 
 def learning_curves(manifest: ModelManifest, path: Path) -> None:
     h = manifest.history
     epochs = [r.epoch for r in h]
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig = Figure(figsize=(10, 3.8))
+    a, b = fig.subplots(1, 2)
     a.plot(epochs, [r.train_loss for r in h], "o-", label="train")
     a.plot(epochs, [r.valid_loss for r in h], "s-", label="valid")
     a.set(xlabel="epoch", ylabel="cross-entropy", title="loss")
@@ -33,14 +31,14 @@ def learning_curves(manifest: ModelManifest, path: Path) -> None:
     fig.suptitle(f"{manifest.name} {manifest.version}")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def weight_grid(w: NDArray[np.floating], path: Path, title: str, count: int = 64) -> None:
     """First-layer weights of ``count`` hidden units as 32x32 tiles."""
     n = min(count, w.shape[1])
     side = int(np.ceil(np.sqrt(n)))
-    fig, axes = plt.subplots(side, side, figsize=(side * 0.9, side * 0.9))
+    fig = Figure(figsize=(side * 0.9, side * 0.9))
+    axes = fig.subplots(side, side)
     for i, ax in enumerate(np.asarray(axes).ravel()):
         ax.axis("off")
         if i < n:
@@ -50,13 +48,13 @@ def weight_grid(w: NDArray[np.floating], path: Path, title: str, count: int = 64
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=80)
-    plt.close(fig)
 
 
 def confusion_plot(ev: Evaluation, path: Path, title: str) -> None:
     m = ev.matrix.astype(np.float64)
     rates = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
-    fig, ax = plt.subplots(figsize=(9, 8))
+    fig = Figure(figsize=(9, 8))
+    ax = fig.subplots()
     im = ax.imshow(np.sqrt(rates), cmap="viridis")
     ax.set_xticks(range(len(CLASSES)), list(CLASSES))
     ax.set_yticks(range(len(CLASSES)), list(CLASSES))
@@ -67,7 +65,6 @@ def confusion_plot(ev: Evaluation, path: Path, title: str) -> None:
     fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def model_card(manifest: ModelManifest) -> str:

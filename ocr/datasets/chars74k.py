@@ -57,11 +57,13 @@ def render_strokes(
     Returns ink = 1 on 0, with the glyph's longest side ``side`` pixels and a pen margin.
     """
     pts = np.concatenate([np.asarray(s, dtype=np.float64) for s in strokes])
-    if transform is not None:
-        centre = pts.mean(axis=0)
-        apply = lambda p: (p - centre) @ transform.T + centre  # noqa: E731
-    else:
-        apply = lambda p: p  # noqa: E731
+    centre = pts.mean(axis=0)
+    matrix = transform
+
+    def apply(p: NDArray[np.float64]) -> NDArray[np.float64]:
+        # No transform means the points exactly as drawn (the shipped metrics depend on it).
+        return p if matrix is None else (p - centre) @ matrix.T + centre
+
     pts = apply(pts)
     lo = pts.min(axis=0)
     extent = float(max((pts.max(axis=0) - lo).max(), 1.0))
