@@ -48,6 +48,12 @@ LINE_OVERLAP: float = 0.4
 """A component joins a line when its vertical overlap with the line's nearest member (after
 deskew) is at least this fraction of the shorter of the two."""
 
+CHAIN_REACH_CH: float = 1.0
+"""Members of a line ending within this many ch before a new part count for its extent."""
+
+CHAIN_MEMBERS: int = 4
+"""At most this many of a line's latest members are looked at when chaining."""
+
 LINE_BAND_MARGIN_CH: float = 0.25
 """Small pieces and marks attach to a line when their centre lies within the line's vertical
 band extended by this many ch."""
@@ -317,8 +323,13 @@ def group_lines(parts: Sequence[Component], scale: Scale) -> list[list[Component
         py0, py1 = p.y0 + dy(p), p.y1 + dy(p)
         best, best_ov = -1, 0.0
         for i, line in enumerate(lines):
-            last = line[-1]
-            ly0, ly1 = last.y0 + dy(last), last.y1 + dy(last)
+            # The line's vertical extent near p: its last member and any others ending within
+            # CHAIN_REACH_CH of p (a K whose arms and stem are separate strokes must not end
+            # the line on its upper arm).
+            recent = [c for c in line[-CHAIN_MEMBERS:] if c.x1 >= p.x0 - CHAIN_REACH_CH * ch]
+            near = recent or line[-1:]
+            ly0 = min(c.y0 + dy(c) for c in near)
+            ly1 = max(c.y1 + dy(c) for c in near)
             ov = _overlap(py0, py1, ly0, ly1) / max(1.0, min(py1 - py0, ly1 - ly0))
             if ov > best_ov:
                 best, best_ov = i, ov

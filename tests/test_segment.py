@@ -30,6 +30,8 @@ GLYPHS: dict[str, list[Stroke]] = {
     "X": [[(0, 0), (1, 1)], [(1, 0), (0, 1)]],
     "V": [[(0, 0), (0.5, 1), (1, 0)]],
     "1": [[(0.2, 0.2), (0.6, 0), (0.6, 1)]],
+    # A K whose arms do not touch the stem or each other, as many writers draw it.
+    "K": [[(0, 0), (0, 1)], [(0.9, 0), (0.2, 0.45)], [(0.35, 0.6), (1, 1)]],
     "D": [
         [(0, 0), (0, 1)],
         [(0.15, 0), (0.8, 0.15), (1, 0.5), (0.8, 0.85), (0.15, 1)],
@@ -198,6 +200,13 @@ def test_dots_are_marks_attached_to_their_word() -> None:
     assert shape(layout) == [[1, 2, 3], [1, 4]]
     assert sum(len(c) for c in sg.crop_chars(np.ones((2000, 2000), np.float32), layout)) > 0
     assert len(sg.crop_chars(np.ones((2000, 2000), np.float32), layout)) == 1 + 2 + 3 + 1 + 4
+
+
+def test_a_k_in_three_strokes_stays_in_its_line() -> None:
+    # The lower leg overlaps the upper arm by a pixel or two: chaining on the line's last
+    # member alone started a new line at it, and the rest of the line followed it.
+    layout, _ = run(draw_page(["HIKE TAKE", "LIKE A HIKE"]))
+    assert shape(layout) == [[4, 4], [4, 1, 4]]
 
 
 def test_specks_far_from_the_text_are_dropped_and_do_not_merge_words() -> None:
