@@ -116,6 +116,17 @@ def test_folder_loader_reads_crops_cut_tight_to_the_ink(tmp_path: Path) -> None:
     assert np.abs(ds.images[0] - ds.images[1]).mean() < 0.05
 
 
+def test_folder_loader_reads_crops_of_grey_paper(tmp_path: Path) -> None:
+    """A crop cut from a photo: dim grey paper, dark grey ink; same glyph as on white."""
+    (tmp_path / "L").mkdir()
+    white = 1 - glyph_l(40)
+    photo = 0.62 - 0.4 * glyph_l(40)
+    for name, img in (("a_white.png", white), ("b_photo.png", photo)):
+        Image.fromarray((img * 255).astype(np.uint8)).save(tmp_path / "L" / name)
+    ds = load(f"folder:{tmp_path}")
+    assert np.abs(ds.images[0] - ds.images[1]).mean() < 0.05
+
+
 def test_folder_loader_rejects_corrupt_crop(tmp_path: Path) -> None:
     (tmp_path / "A").mkdir()
     (tmp_path / "A" / "broken.png").write_bytes(b"\x89PNG not really")

@@ -15,13 +15,18 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".g
 
 
 def crop_to_ink(path: Path) -> np.ndarray:
-    """Read a crop as ink = 1. Dark-on-light crops (the usual scan) are inverted.
+    """Read a crop as ink = 1 on 0, whatever its paper.
 
-    Polarity comes from the median pixel, which is paper: ink covers well under half of any
-    character crop, even one cut tight to the ink (where the border would be mostly ink).
+    The median pixel is paper (ink covers well under half of any character crop, even one
+    cut tight to the ink), so it gives both the polarity and the paper level: a crop cut from
+    a photo has grey or tinted paper, and only the ink's contrast above the paper is ink.
     """
     grey = np.asarray(Image.open(path).convert("L"), dtype=np.float32) / 255.0
-    return 1.0 - grey if float(np.median(grey)) > 0.5 else grey
+    paper = float(np.median(grey))
+    ink = paper - grey if paper > 0.5 else grey - paper
+    np.clip(ink, 0.0, None, out=ink)
+    peak = float(ink.max())
+    return ink / peak if peak > 0 else ink
 
 
 def load_folder(path: Path) -> Dataset:
