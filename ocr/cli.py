@@ -137,8 +137,16 @@ def add_evaluate(sub: argparse._SubParsersAction) -> None:
         help="measure a model on a dataset",
         description="Accuracy, per-class accuracy and top confusions of a model on a dataset.",
     )
-    p.add_argument("--model", type=Path, default=None, help="model directory (default: shipped)")
-    p.add_argument("--data", required=True, metavar="KIND:PATH", action="append")
+    p.add_argument(
+        "--model", type=Path, default=None, metavar="DIR", help="model directory (default: shipped)"
+    )
+    p.add_argument(
+        "--data",
+        required=True,
+        metavar="KIND:PATH",
+        action="append",
+        help="dataset; KIND is mat, emnist, chars74k, folder or npz (repeatable)",
+    )
     p.add_argument(
         "--split",
         choices=("all", "train", "valid", "test"),
@@ -203,19 +211,20 @@ def add_transcribe(sub: argparse._SubParsersAction) -> None:
         "IMG gives DIR/IMG.json (PageResult) and DIR/IMG.txt, or DIR/IMG.error.json when it "
         "cannot be read; without --out the text goes to stdout. Exit code 0 when every page "
         "succeeded, 1 when some failed, 2 on a usage error.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    p.add_argument("--out", type=Path, default=None, help="output folder")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR", help="output folder")
     p.add_argument(
         "--format",
         choices=("text", "json", "hocr"),
         default="text",
-        help="stdout format without --out; with --out, hocr adds IMG.hocr",
+        help="stdout format without --out; with --out, hocr adds IMG.hocr (default: text)",
     )
     p.add_argument("--overlay", action="store_true", help="with --out: also IMG.overlay.png")
-    p.add_argument("--jobs", type=int, default=1, help="worker processes")
-    p.add_argument("--model", type=Path, default=None, help="model directory (default: shipped)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="processes (default: 1)")
+    p.add_argument(
+        "--model", type=Path, default=None, metavar="DIR", help="model directory (default: shipped)"
+    )
     p.add_argument("--no-context", action="store_true", help="no letter/digit word context")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
     p.set_defaults(func=cmd_transcribe)
