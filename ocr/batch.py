@@ -9,7 +9,6 @@ changes what is written.
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -26,8 +25,6 @@ INPUT_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".p
 """Files a folder walk picks up (a file named explicitly is always tried)."""
 
 FORMATS = ("text", "json", "hocr")
-
-BLAS_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 @dataclass(frozen=True)
@@ -177,17 +174,8 @@ def run_batch(
         for item in items:
             yield process_file(item, recognizer, opts)
         return
-    ctx = mp.get_context("spawn")
-    # One BLAS thread per process: N processes already use N cores.
-    saved = {k: os.environ.get(k) for k in BLAS_THREAD_VARS}
-    os.environ.update({k: "1" for k in BLAS_THREAD_VARS})
-    try:
-        pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(opts,))
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    # Spawned processes need no BLAS thread setting of their own: recognition, the only BLAS
+    # work on a page, already runs on one thread (ocr.model.Recognizer.predict_proba).
+    pool = mp.get_context("spawn").Pool(jobs, initializer=_init_worker, initargs=(opts,))
     with pool:
         yield from pool.imap(_run_in_worker, items, chunksize=1)

@@ -55,12 +55,10 @@ class PipelineOptions:
 
 @dataclass
 class PageContext:
-    """What the stages produce for one page, kept together for timing and debugging."""
+    """One page being transcribed and the time each stage took on it."""
 
     page: PageImage
     timings_ms: dict[str, float] = field(default_factory=dict)
-    prepared: PreparedPage | None = None
-    layout: Layout | None = None
 
     def run(self, name: str, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
         start = time.perf_counter()
