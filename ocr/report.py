@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
-from ocr.classes import CLASSES
+from ocr.classes import OUTPUTS
 from ocr.evaluate import Evaluation
 from ocr.normalize import SIZE
 from schemas.manifest import ModelManifest
@@ -56,8 +56,8 @@ def confusion_plot(ev: Evaluation, path: Path, title: str) -> None:
     fig = Figure(figsize=(9, 8))
     ax = fig.subplots()
     im = ax.imshow(np.sqrt(rates), cmap="viridis")
-    ax.set_xticks(range(len(CLASSES)), list(CLASSES))
-    ax.set_yticks(range(len(CLASSES)), list(CLASSES))
+    ax.set_xticks(range(len(OUTPUTS)), list(OUTPUTS))
+    ax.set_yticks(range(len(OUTPUTS)), list(OUTPUTS))
     ax.set(xlabel="predicted", ylabel="true", title=f"{title} (colour: sqrt of row rate)")
     for t, p in zip(*np.nonzero(m), strict=True):
         if t != p and m[t, p] > 0 and rates[t, p] >= 0.02:
@@ -72,8 +72,9 @@ def model_card(manifest: ModelManifest) -> str:
     lines = [
         f"# Model card: {manifest.name} {manifest.version}",
         "",
-        "Recognizer for isolated handwritten block capitals and digits (36 classes "
-        f"`{manifest.classes}`), a NumPy MLP written for scanscribe.",
+        "Recognizer for isolated handwritten block capitals and digits (classes "
+        f'`{manifest.classes}`; `~`, where present, is "not a character": clutter the page '
+        "pipeline drops), a NumPy MLP written for scanscribe.",
         "",
         "## How it was made",
         "",
