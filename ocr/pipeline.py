@@ -9,20 +9,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ocr.binarize import PreparedPage, prepare_page
-from ocr.classes import CLASS_INDEX, CLASSES, CONFUSABLE_PAIRS
+from ocr.binarize import PreparedPage, estimate_scale, prepare_page
+from ocr.classes import CLASS_INDEX, CLASSES, CONFUSABLE_PAIRS, NOT_CHAR_INDEX, NUM_CLASSES
 from ocr.deskew import MIN_DESKEW_DEG, Rotation, measure_tilt, rotate_page
 from ocr.imageio import InputError, PageImage
 from ocr.model import Recognizer
 from ocr.recognize import FLAG_MARGIN, Reading, apply_context, classify, confusable_pairs, read_char
 from ocr.segment import CharBox, Layout, crop_chars, segment
+from ocr.segment import Line as LayoutLine
+from ocr.segment import Word as LayoutWord
+from ocr.stages.rules import remove_rules
 from schemas.page import (
     Alternative,
     Character,
@@ -31,6 +34,7 @@ from schemas.page import (
     ModelInfo,
     PageResult,
     PageStats,
+    PageWarning,
     SourceInfo,
     Word,
 )
@@ -41,6 +45,15 @@ ALL_BLACK_GREY: float = 0.2
 """A page whose median grey (0 black .. 1 white) is below this ..."""
 ALL_BLACK_SPREAD: float = 0.05
 """... and whose grey spread (90th - 10th percentile) is below this has nothing to read."""
+
+CLUTTER_WARN_SHARE: float = 0.3
+"""A page on which at least this share of the crops was dropped as "not a character"...
+
+(a few specks on a clean page are normal; a third of everything means desk, texture or a
+drawing filled the picture, and what is left deserves a reviewer's look)"""
+
+CLUTTER_WARN_MIN: int = 10
+"""...and at least this many crops, gets the ``many-clutter-rejected`` warning."""
 
 
 @dataclass(frozen=True)
@@ -86,11 +99,35 @@ def scorer(recognizer: Recognizer) -> Callable[[list[NDArray[np.float32]]], NDAr
         partner[CLASS_INDEX[a]], partner[CLASS_INDEX[b]] = CLASS_INDEX[b], CLASS_INDEX[a]
 
     def score(crops: list[NDArray[np.float32]]) -> NDArray[np.float32]:
-        p = classify(crops, recognizer)
+        # Character columns only: the "not a character" output takes its share away, so a
+        # fragment of a letter or two letters fused score low as pieces of a merge or a cut.
+        p = classify(crops, recognizer)[:, :NUM_CLASSES]
         merged = p + np.where(partner != np.arange(len(CLASSES)), p[:, partner], 0.0)
         return np.minimum(merged.max(axis=1), 1.0).astype(np.float32)
 
     return score
+
+
+def drop_clutter(
+    layout: Layout, probs: NDArray[np.float32]
+) -> tuple[Layout, NDArray[np.float32], int]:
+    """The layout and probabilities without the crops whose best output is "not a
+    character"; words left without characters go with their marks, lines left empty go.
+    Returns how many crops were dropped."""
+    clutter = probs.argmax(axis=1) == NOT_CHAR_INDEX
+    if not clutter.any():
+        return layout, probs, 0
+    flags = iter(clutter.tolist())
+    lines: list[LayoutLine] = []
+    for line in layout.lines:
+        words = []
+        for word in line.words:
+            chars = [c for c in word.chars if c.kind != "char" or not next(flags)]
+            if any(c.kind == "char" for c in chars):
+                words.append(LayoutWord(chars))
+        if words:
+            lines.append(LayoutLine(words))
+    return Layout(lines, layout.scale), probs[~clutter], int(clutter.sum())
 
 
 def to_original(
@@ -154,8 +191,9 @@ def decode(
             rs, ps = [], []
             for c in word.chars:
                 if c.kind == "char":
-                    rs.append(read_char(probs[k], pairs, options.flag_margin))
-                    ps.append(probs[k])
+                    p = probs[k, :NUM_CLASSES]  # kept crops: a character is the best output
+                    rs.append(read_char(p, pairs, options.flag_margin))
+                    ps.append(p)
                     k += 1
             readings.append(rs)
             word_probs.append(ps)
@@ -206,7 +244,11 @@ def transcribe_page(
     start = time.perf_counter()
     prepared = ctx.run("binarize", prepare_page, page.pixels)
     check_not_black(page, prepared)
-    tilt = ctx.run("deskew", measure_tilt, prepared)
+    ruled = ctx.run("rules", remove_rules, prepared.ink, prepared.mask, prepared.scale)
+    if ruled.found:  # rules and letters joined to them no longer sway the size estimate
+        scale = estimate_scale(ruled.mask)
+        prepared = replace(prepared, ink=ruled.ink, mask=ruled.mask, scale=scale)
+    tilt = ctx.run("deskew", measure_tilt, prepared, ruled.components)
     rotation = None
     if abs(tilt.degrees) >= MIN_DESKEW_DEG:
         prepared, rotation = ctx.run("rotate", rotate_page, prepared, tilt)
@@ -214,11 +256,24 @@ def transcribe_page(
     comps = None if rotation is not None else tilt.components
     layout = ctx.run("segment", segment, prepared.mask, prepared.ink, prepared.scale, score, comps)
     crops = ctx.run("crop", crop_chars, prepared.ink, layout)
+    blank = InputError(
+        "blank-page", f"{page.source}: page {page.page_index + 1} has no handwriting"
+    )
     if not crops:
-        raise InputError(
-            "blank-page", f"{page.source}: page {page.page_index + 1} has no handwriting"
-        )
+        raise blank
     probs = ctx.run("recognize", classify, crops, recognizer)
+    layout, probs, dropped = drop_clutter(layout, probs)
+    if not len(probs):
+        raise blank
+    warnings = []
+    if dropped >= CLUTTER_WARN_MIN and dropped >= CLUTTER_WARN_SHARE * len(crops):
+        warnings.append(
+            PageWarning(
+                code="many-clutter-rejected",
+                message=f"{dropped} of {len(crops)} shapes were not read as characters "
+                "(texture, drawings or rules): check the page",
+            )
+        )
     per_px = prepared.factor * page.scale
     lines = ctx.run(
         "decode", decode, layout, probs, recognizer, per_px, page.original_size, options, rotation
@@ -245,6 +300,7 @@ def transcribe_page(
             lines=len(lines),
             words=sum(len(ln.words) for ln in lines),
         ),
+        warnings=warnings,
         timings_ms=ctx.timings_ms,
         created_at=datetime.now(UTC),
     )

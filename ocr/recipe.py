@@ -104,7 +104,7 @@ def prepare(specs: list[str], recipe: Recipe, log: Progress = print) -> Prepared
     if recipe.negative_share > 0:
         # Each split's negatives are cut from that split's own glyphs (fragments, fusions),
         # so held-out writers stay held out.
-        negs = tuple(
+        neg_tr, neg_va, neg_te = (
             negatives_dataset(
                 max(1, round(recipe.negative_share * len(ds))),
                 recipe.split_seed + 100 + i,
@@ -113,7 +113,8 @@ def prepare(specs: list[str], recipe: Recipe, log: Progress = print) -> Prepared
             )
             for i, (ds, name) in enumerate(((train, "train"), (valid, "valid"), (test, "test")))
         )
-        log(f"  negatives: train {len(negs[0])} / valid {len(negs[1])} / test {len(negs[2])}")
+        negs = (neg_tr, neg_va, neg_te)
+        log(f"  negatives: train {len(neg_tr)} / valid {len(neg_va)} / test {len(neg_te)}")
         by_source[NEGATIVES_KEY] = negs
         splits = zip((train, valid, test), negs, strict=True)
         train, valid, test = (Dataset.concat([ds, neg], ds.name) for ds, neg in splits)

@@ -141,6 +141,11 @@ class PageStats(BaseModel):
     words: int = Field(ge=0)
 
 
+class PageWarning(BaseModel):
+    code: str
+    message: str
+
+
 class PageResult(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -151,6 +156,7 @@ class PageResult(BaseModel):
     text: str = Field(description='full text: "\\n" between lines, spaces between words')
     lines: list[Line]
     stats: PageStats
+    warnings: list[PageWarning] = []
     timings_ms: dict[str, float] = Field(description="wall time per pipeline stage")
     created_at: datetime
 

@@ -115,7 +115,9 @@ def _long_segments(
     return keep[labels], int(keep.sum())
 
 
-def _horizontal_rules(mask: BoolImage, scale: Scale, params: RuleParams) -> tuple[BoolImage, int]:
+def _horizontal_rules(
+    mask: BoolImage, scale: Scale, params: RuleParams
+) -> tuple[BoolImage, int, float]:
     """Mask pixels on long, thin, nearly horizontal runs (for vertical rules pass mask.T)."""
     ch, sw = scale.char_height, scale.stroke_width
     slack = max(1, int(round(params.tilt_slack_sw * sw)))
@@ -273,4 +275,5 @@ def remove_rules(
         return RulesRemoved(ink, mask, removed, 0, 0, 0, comps)
     new_mask = mask & ~removed
     new_ink = np.where(new_mask, ink, np.float32(0.0)).astype(np.float32)
-    return RulesRemoved(new_ink, new_mask, removed, *(int(c) for c in counts), None)
+    nh, nv, nb = (int(c) for c in counts)
+    return RulesRemoved(new_ink, new_mask, removed, nh, nv, nb, None)
