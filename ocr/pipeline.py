@@ -16,16 +16,31 @@ from typing import TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
-from ocr.binarize import PreparedPage, estimate_scale, prepare_page
-from ocr.classes import CLASS_INDEX, CLASSES, CONFUSABLE_PAIRS, NOT_CHAR_INDEX, NUM_CLASSES
-from ocr.deskew import MIN_DESKEW_DEG, Rotation, measure_tilt, rotate_page
-from ocr.imageio import InputError, PageImage
-from ocr.model import Recognizer
-from ocr.recognize import FLAG_MARGIN, Reading, apply_context, classify, confusable_pairs, read_char
-from ocr.segment import CharBox, Layout, crop_chars, segment
-from ocr.segment import Line as LayoutLine
-from ocr.segment import Word as LayoutWord
+from ocr.io.imageio import InputError, PageImage
+from ocr.model.classes import CLASS_INDEX, CLASSES, CONFUSABLE_PAIRS, NOT_CHAR_INDEX, NUM_CLASSES
+from ocr.model.store import Recognizer
+from ocr.stages.binarize import PreparedPage, estimate_scale, prepare_page
+from ocr.stages.deskew import MIN_DESKEW_DEG, Rotation, measure_tilt, rotate_page
+from ocr.stages.recognize import (
+    FLAG_MARGIN,
+    Reading,
+    apply_context,
+    classify,
+    confusable_pairs,
+    read_char,
+)
 from ocr.stages.rules import remove_rules
+from ocr.stages.segment import (
+    DEFAULT_PARAMS,
+    CharBox,
+    Glyph,
+    Layout,
+    SegmentParams,
+    cut_glyphs,
+    segment,
+)
+from ocr.stages.segment import Line as LayoutLine
+from ocr.stages.segment import Word as LayoutWord
 from schemas.page import (
     Alternative,
     Character,
@@ -59,11 +74,13 @@ CLUTTER_WARN_MIN: int = 10
 @dataclass(frozen=True)
 class PipelineOptions:
     flag_margin: float = FLAG_MARGIN
-    """See :data:`ocr.recognize.FLAG_MARGIN`."""
+    """See :data:`ocr.stages.recognize.FLAG_MARGIN`."""
     classifier_splits: bool = True
     """Let the recognizer score candidate merges and cuts of touching characters."""
     context: bool = True
     """Apply the letter/digit word-context rules."""
+    segment: SegmentParams = DEFAULT_PARAMS
+    """Segmentation constants (:class:`ocr.stages.segment.SegmentParams`)."""
 
 
 @dataclass
@@ -108,26 +125,23 @@ def scorer(recognizer: Recognizer) -> Callable[[list[NDArray[np.float32]]], NDAr
     return score
 
 
-def drop_clutter(
-    layout: Layout, probs: NDArray[np.float32]
-) -> tuple[Layout, NDArray[np.float32], int]:
-    """The layout and probabilities without the crops whose best output is "not a
-    character"; words left without characters go with their marks, lines left empty go.
-    Returns how many crops were dropped."""
-    clutter = probs.argmax(axis=1) == NOT_CHAR_INDEX
-    if not clutter.any():
-        return layout, probs, 0
-    flags = iter(clutter.tolist())
+def drop_clutter(layout: Layout, probs: dict[int, NDArray[np.float32]]) -> tuple[Layout, int]:
+    """The layout without the character boxes whose best output is "not a character"
+    (``probs`` keyed by box identity, see :func:`probs_by_box`); words left without
+    characters go with their marks, lines left empty go. Returns how many boxes were dropped."""
+    clutter = {key for key, p in probs.items() if int(p.argmax()) == NOT_CHAR_INDEX}
+    if not clutter:
+        return layout, 0
     lines: list[LayoutLine] = []
     for line in layout.lines:
         words = []
         for word in line.words:
-            chars = [c for c in word.chars if c.kind != "char" or not next(flags)]
+            chars = [c for c in word.chars if c.kind != "char" or id(c) not in clutter]
             if any(c.kind == "char" for c in chars):
                 words.append(LayoutWord(chars))
         if words:
             lines.append(LayoutLine(words))
-    return Layout(lines, layout.scale), probs[~clutter], int(clutter.sum())
+    return Layout(lines, layout.scale), len(clutter)
 
 
 def to_original(
@@ -170,18 +184,26 @@ def character(r: Reading, box: list[int]) -> Character:
     )
 
 
+def probs_by_box(glyphs: list[Glyph], probs: NDArray[np.float32]) -> dict[int, NDArray[np.float32]]:
+    """Each glyph's probabilities keyed by its box's identity: the crop and its reading travel
+    together, so decoding never depends on walking two lists in step."""
+    if len(glyphs) != len(probs):
+        raise ValueError(f"{len(glyphs)} glyphs but {len(probs)} rows of probabilities")
+    return {id(g.box): p for g, p in zip(glyphs, probs, strict=True)}
+
+
 def decode(
     layout: Layout,
-    probs: NDArray[np.float32],
+    probs: dict[int, NDArray[np.float32]],
     recognizer: Recognizer,
     per_px: float,
     size: tuple[int, int],
     options: PipelineOptions,
     rotation: Rotation | None = None,
 ) -> list[Line]:
-    """Probabilities in reading order -> lines of words of characters (marks as '.')."""
+    """Each character's probabilities (:func:`probs_by_box`) -> lines of words of characters
+    (marks as '.')."""
     pairs = confusable_pairs(recognizer)
-    k = 0
     lines: list[Line] = []
     for line in layout.lines:
         readings: list[list[Reading]] = []
@@ -191,10 +213,9 @@ def decode(
             rs, ps = [], []
             for c in word.chars:
                 if c.kind == "char":
-                    p = probs[k, :NUM_CLASSES]  # kept crops: a character is the best output
+                    p = probs[id(c)][:NUM_CLASSES]  # kept: a character is its best output
                     rs.append(read_char(p, pairs, options.flag_margin))
                     ps.append(p)
-                    k += 1
             readings.append(rs)
             word_probs.append(ps)
             numbered.append(
@@ -254,29 +275,39 @@ def transcribe_page(
         prepared, rotation = ctx.run("rotate", rotate_page, prepared, tilt)
     score = scorer(recognizer) if options.classifier_splits else None
     comps = None if rotation is not None else tilt.components
-    layout = ctx.run("segment", segment, prepared.mask, prepared.ink, prepared.scale, score, comps)
-    crops = ctx.run("crop", crop_chars, prepared.ink, layout)
+    layout = ctx.run(
+        "segment",
+        segment,
+        prepared.mask,
+        prepared.ink,
+        prepared.scale,
+        score,
+        comps,
+        params=options.segment,
+    )
+    glyphs = ctx.run("crop", cut_glyphs, prepared.ink, layout)
     blank = InputError(
         "blank-page", f"{page.source}: page {page.page_index + 1} has no handwriting"
     )
-    if not crops:
+    if not glyphs:
         raise blank
-    probs = ctx.run("recognize", classify, crops, recognizer)
-    layout, probs, dropped = drop_clutter(layout, probs)
-    if not len(probs):
+    probs = ctx.run("recognize", classify, [g.crop for g in glyphs], recognizer)
+    by_box = probs_by_box(glyphs, probs)
+    layout, dropped = drop_clutter(layout, by_box)
+    if dropped == len(glyphs):
         raise blank
     warnings = []
-    if dropped >= CLUTTER_WARN_MIN and dropped >= CLUTTER_WARN_SHARE * len(crops):
+    if dropped >= CLUTTER_WARN_MIN and dropped >= CLUTTER_WARN_SHARE * len(glyphs):
         warnings.append(
             PageWarning(
                 code="many-clutter-rejected",
-                message=f"{dropped} of {len(crops)} shapes were not read as characters "
+                message=f"{dropped} of {len(glyphs)} shapes were not read as characters "
                 "(texture, drawings or rules): check the page",
             )
         )
     per_px = prepared.factor * page.scale
     lines = ctx.run(
-        "decode", decode, layout, probs, recognizer, per_px, page.original_size, options, rotation
+        "decode", decode, layout, by_box, recognizer, per_px, page.original_size, options, rotation
     )
     chars = [c for ln in lines for w in ln.words for c in w.characters if c.text != "."]
     ctx.timings_ms["total"] = round((time.perf_counter() - start) * 1000, 2)

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ocr.classes import CLASSES, NOT_CHAR_INDEX, NUM_OUTPUTS, OUTPUTS
 from ocr.cli import main
-from ocr.mlp import MLP, Architecture
-from ocr.model import (
+from ocr.model.classes import CLASSES, NOT_CHAR_INDEX, NUM_OUTPUTS, OUTPUTS
+from ocr.model.mlp import MLP, Architecture
+from ocr.model.store import (
     MANIFEST_FILE,
     WEIGHTS_FILE,
     ModelError,
@@ -169,3 +169,20 @@ def test_model_from_before_the_37th_class_loads_and_never_rejects(
     save_model(tmp_path / "bad", [MLP(arch, seed=3)], bad)
     with pytest.raises(ModelError, match="outputs"):
         load_model(tmp_path / "bad")
+
+
+def test_recipe_overrides_are_the_one_way_in() -> None:
+    """CLI options and retrain hyperparameters become a recipe the same way: None keeps the
+    default, augment=False drops augmentation, unknown names are refused."""
+    from ocr.training.recipe import Recipe
+    from schemas.tasks import Hyperparameters
+    from worker.training import recipe_from
+
+    base = Recipe()
+    r = base.with_overrides(hidden=[64], epochs=3, members=2, lr=None, augment=False)
+    assert r.arch.hidden == (64,) and r.arch.dropout == base.arch.dropout
+    assert r.train.epochs == 3 and r.train.lr == base.train.lr and r.train.augment is None
+    assert r.members == 2 and r.stroke_copies == base.stroke_copies
+    assert recipe_from(Hyperparameters(hidden=[64], epochs=3, members=2, augment=False)) == r
+    with pytest.raises(TypeError, match="unknown recipe settings: colour"):
+        base.with_overrides(colour="red")

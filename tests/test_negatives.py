@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ocr.classes import NOT_CHAR_INDEX
-from ocr.normalize import SIZE, ink_box
+from ocr.model.classes import NOT_CHAR_INDEX
+from ocr.stages.normalize import SIZE, ink_box
 from ocr.training.negatives import (
     KINDS,
     STEM_ASPECT,

@@ -6,7 +6,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage as ndi
 
-from ocr.binarize import Scale
+from ocr.stages.binarize import Scale
 from ocr.stages.rules import remove_rules
 
 CH, SW = 32.0, 4.0

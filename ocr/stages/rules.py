@@ -9,7 +9,7 @@ both sides of it), so an H written across a line stays one H and the line never 
 segmentation. Box edges (comb fields) are shorter than a rule; they count when they run
 from one removed horizontal rule to the next and are no thicker than the rules are.
 
-Input and output are the working-resolution ink map and mask of :mod:`ocr.binarize`; every
+Input and output are the working-resolution ink map and mask of :mod:`ocr.stages.binarize`; every
 length is relative to the page's character height (ch) or stroke width (sw).
 """
 
@@ -21,8 +21,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage as ndi
 
-from ocr.binarize import BoolImage, FloatImage, Scale
-from ocr.segment import Components, find_components
+from ocr.stages.binarize import BoolImage, FloatImage, Scale
+from ocr.stages.segment import Components, find_components
 
 
 @dataclass(frozen=True)

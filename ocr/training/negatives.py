@@ -5,7 +5,7 @@ grain and fabric, shadow edges, specks, pieces of drawings, fragments of a lette
 wrong column, two letters fused, leftovers of ruled and grid paper, printed box corners.
 Without a class for them the softmax must call each one some letter. This module draws such
 crops the way the page pipeline would see them (ink = 1 on 0, one connected piece or a
-fragment of one) and normalizes them with the same :func:`ocr.normalize.normalize_batch` as
+fragment of one) and normalizes them with the same :func:`ocr.stages.normalize.normalize_batch` as
 real glyphs.
 
 Sizes are in pixels of a crop whose character-sized things are about ``CROP_PX`` tall, like
@@ -23,9 +23,9 @@ from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 from scipy import ndimage as ndi
 
-from ocr.classes import NOT_CHAR_INDEX
-from ocr.datasets.base import Dataset
-from ocr.normalize import ink_box, normalize_batch
+from ocr.model.classes import NOT_CHAR_INDEX
+from ocr.stages.normalize import ink_box, normalize_batch
+from ocr.training.datasets.base import Dataset
 
 FloatImage = NDArray[np.float32]
 Rng = np.random.Generator
@@ -87,7 +87,7 @@ class NegativeMix:
 @functools.cache
 def texture_sources() -> tuple[FloatImage, ...]:
     """Grey [0, 1] pictures of :data:`TEXTURES` (colour reduced by the channel minimum, as
-    :func:`ocr.binarize.to_grey` does)."""
+    :func:`ocr.stages.binarize.to_grey` does)."""
     from skimage import data
 
     out = []
@@ -302,6 +302,6 @@ def _inked(
 
 
 def negatives_dataset(n: int, seed: int, glyphs: FloatImage, name: str) -> Dataset:
-    """A dataset of ``n`` negatives labelled :data:`ocr.classes.NOT_CHAR_INDEX`."""
+    """A dataset of ``n`` negatives labelled :data:`ocr.model.classes.NOT_CHAR_INDEX`."""
     images, _ = make_negatives(n, np.random.default_rng(seed), glyphs)
     return Dataset(name, images, np.full(n, NOT_CHAR_INDEX, dtype=np.int64))
