@@ -29,7 +29,7 @@ from ocr.stages.recognize import (
     confusable_pairs,
     read_char,
 )
-from ocr.stages.rules import remove_rules
+from ocr.stages.rules import remove_rules, without_rules
 from ocr.stages.segment import (
     DEFAULT_PARAMS,
     CharBox,
@@ -263,7 +263,7 @@ def transcribe_page(
     options = options or PipelineOptions()
     ctx = PageContext(page)
     start = time.perf_counter()
-    prepared = ctx.run("binarize", prepare_page, page.pixels)
+    prepared = ctx.run("binarize", prepare_page, page.pixels, without_rules)
     check_not_black(page, prepared)
     ruled = ctx.run("rules", remove_rules, prepared.ink, prepared.mask, prepared.scale)
     if ruled.found:  # rules and letters joined to them no longer sway the size estimate

@@ -24,6 +24,17 @@ from scipy import ndimage as ndi
 from ocr.stages.binarize import BoolImage, FloatImage, Scale
 from ocr.stages.segment import Components, find_components
 
+RULE_PERCENTILE: float = 90.0
+"""Percentile of removed pixels' darkness taken as the rules' (their cores: the median would
+be the blurred edges, and rule cores would pass for pen)."""
+
+PEN_PERCENTILE: float = 75.0
+"""Percentile of the kept ink's darkness taken as the pen's (strokes' cores, not edges)."""
+
+ALONG_MARGIN_PX: float = 2.0
+"""A stroke lying along a rule must make the ink at least this many pixels thicker than the
+rule (besides half a stroke width): a blurred rule's own thickness wavers by a pixel."""
+
 
 @dataclass(frozen=True)
 class RuleParams:
@@ -43,6 +54,10 @@ class RuleParams:
     a few degrees still gives long runs: a rule of thickness t tilted by a gives runs of
     (t + 2 * slack) / tan(a)."""
 
+    gap_sw: float = 1.0
+    """Gaps up to twice this many sw along a rule are bridged before runs are measured: a
+    faint or thin rule binarizes as dashes."""
+
     core_run_sw: float = 3.0
     """Inside the slack band only pixels on a horizontal run of at least this many sw are the
     rule itself: a thin line tilted a few degrees still has such runs, a stroke crossing the
@@ -56,6 +71,23 @@ class RuleParams:
     box_edge_ch: float = 0.5
     """A vertical straight run at least this long (ch) joining two removed horizontal rules
     is the edge of a printed box (comb fields), when it is no thicker than..."""
+
+    pen_over_rule: float = 1.4
+    """When the pen is at least this many times darker than the rules' cores, rule pixels at
+    least as dark as the geometric mean of the two are the pen's..."""
+
+    restore_max_ch: float = 1.2
+    """...when they make pieces no longer than this many ch touching kept ink."""
+
+    remnant_reach_sw: float = 0.5
+    """Pixels within this many sw of a removed rule pixel are "on the rule"..."""
+
+    remnant_share: float = 0.95
+    """...and a component with at least this share of its pixels there..."""
+
+    remnant_max_ch: float = 0.6
+    """...no longer than this many ch is a remnant of the rule, removed with it (a letter
+    touching a grid has most of its ink between the lines)."""
 
     max_thickness_ch: float = 0.25
     """A rule is at most this thick (ch): printed lines are hairlines next to the pen, while
@@ -122,7 +154,9 @@ def _horizontal_rules(
     ch, sw = scale.char_height, scale.stroke_width
     slack = max(1, int(round(params.tilt_slack_sw * sw)))
     probe = max(3, int(round(params.probe_ch * ch)))
+    bridge = max(1, int(round(params.gap_sw * sw)))
     grown = ndi.maximum_filter1d(mask, 2 * slack + 1, axis=0)
+    grown = ndi.maximum_filter1d(grown, 2 * bridge + 1, axis=1)
     opened = _runs_at_least(grown, probe)
     band, n = _long_segments(
         opened, mask, int(round(params.min_length_ch * ch)), params.max_thickness_ch * ch
@@ -173,14 +207,15 @@ def _restore(
     crossing = (above > 0) & (below > 0)
     near = int(np.ceil(thick + sw))
     up, down = _reach_counts(mask, near)
-    along = up + down + 1 >= thick + 0.5 * sw
+    along = up + down + 1 >= thick + max(0.5 * sw, ALONG_MARGIN_PX)
     return rule & (crossing | along)
 
 
 def _box_edges(
     mask: BoolImage, rules_h: BoolImage, thickness: float, scale: Scale, params: RuleParams
 ) -> tuple[BoolImage, int]:
-    """Vertical straight runs joining two removed horizontal rules, as thin as the rules."""
+    """Vertical straight runs joining two removed horizontal rules, as thin as the rules.
+    ``mask`` is the page without any long rule (grid lines are no box edges to look at)."""
     if not rules_h.any():
         return np.zeros_like(mask), 0
     length = max(3, int(round(params.box_edge_ch * scale.char_height)))
@@ -190,17 +225,19 @@ def _box_edges(
         return np.zeros_like(mask), 0
     near_rule = ndi.binary_dilation(rules_h, iterations=2)
     limit = params.box_edge_thickness * max(1.0, thickness) + 1.0  # + a pixel of sampling
+    area = np.bincount(labels.ravel(), minlength=n + 1)
     keep = np.zeros(n + 1, dtype=bool)
+    last = mask.shape[0] - 1
     for i, s in enumerate(ndi.find_objects(labels)):
         if s is None:
             continue
         ys, xs = s
-        own = labels[s] == i + 1
-        width = float(np.median(own.sum(axis=1)))
+        width = area[i + 1] / (ys.stop - ys.start)
+        if width > limit:
+            continue
         top_hit = near_rule[max(0, ys.start - 1), xs].any()
-        bottom_hit = near_rule[min(mask.shape[0] - 1, ys.stop), xs].any()
-        if top_hit and bottom_hit and width <= limit:
-            keep[i + 1] = True
+        bottom_hit = near_rule[min(last, ys.stop), xs].any()
+        keep[i + 1] = bool(top_hit and bottom_hit)
     return keep[labels] & mask, int(keep.sum())
 
 
@@ -245,13 +282,62 @@ def _remove_in(
     sw = scale.stroke_width
     reach_h = int(round(params.restore_reach_sw * sw + th))
     reach_v = int(round(params.restore_reach_sw * sw + tv))
-    edges, nb = _box_edges(mask, h_rules, th, scale, params)
+    edges, nb = _box_edges(mask & ~v_rules, h_rules, th, scale, params)
     rules = h_rules | v_rules | edges
     kept = mask & ~rules
     # Thickness along a rule is judged without the rules across it (grid crossings).
     back = _restore(h_rules, kept, mask & ~v_rules, reach_h, th, sw)
     back |= _restore(v_rules.T, kept.T, (mask & ~h_rules).T, reach_v, tv, sw).T
     return rules & ~back, nh, nv, nb
+
+
+def _darker_than_rules(
+    ink: FloatImage, mask: BoolImage, removed: BoolImage, scale: Scale, params: RuleParams
+) -> BoolImage:
+    """Removed pixels as dark as the pen: where a stroke crosses a printed rule (or lies on
+    it) the ink is the pen's, and notebook rules are printed much lighter than pens write. A
+    page whose rules are as dark as its writing gets nothing back here."""
+    rule = float(np.percentile(ink[removed], RULE_PERCENTILE))
+    kept = ink[mask & ~removed]
+    if kept.size == 0 or rule <= 0.0:
+        return np.zeros_like(removed)
+    pen = float(np.percentile(kept, PEN_PERCENTILE))
+    if pen < params.pen_over_rule * rule:
+        return np.zeros_like(removed)
+    dark = removed & (ink >= np.sqrt(pen * rule))
+    # Only short dark pieces touching kept ink: a rule printed darker in places (or a darker
+    # family of grid lines) is long, a stroke's crossing is short and joins the stroke.
+    labels, n = ndi.label(dark, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return dark
+    touching = np.zeros(n + 1, dtype=bool)
+    touching[labels[ndi.maximum_filter(mask & ~removed, size=3) & dark]] = True
+    limit = params.restore_max_ch * scale.char_height
+    for i, sl in enumerate(ndi.find_objects(labels)):
+        if sl is not None and max(sl[0].stop - sl[0].start, sl[1].stop - sl[1].start) > limit:
+            touching[i + 1] = False
+    touching[0] = False
+    return touching[labels]
+
+
+def _remnants(rest: BoolImage, removed: BoolImage, scale: Scale, params: RuleParams) -> BoolImage:
+    """Leftover bits of removed rules: small components lying almost wholly within a few
+    pixels of removed rule pixels (a faint rule binarizes as dashes and ragged edges, and on
+    grid paper thousands of them would outnumber the letters)."""
+    reach = max(2, int(round(params.remnant_reach_sw * scale.stroke_width)))
+    near = ndi.maximum_filter(removed, size=2 * reach + 1)
+    labels, n = ndi.label(rest, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return np.zeros_like(rest)
+    total = np.bincount(labels.ravel(), minlength=n + 1)
+    inside = np.bincount(labels[near & rest], minlength=n + 1)
+    drop = inside >= params.remnant_share * total
+    limit = params.remnant_max_ch * scale.char_height
+    for i, sl in enumerate(ndi.find_objects(labels)):
+        if sl is not None and max(sl[0].stop - sl[0].start, sl[1].stop - sl[1].start) > limit:
+            drop[i + 1] = False
+    drop[0] = False
+    return drop[labels]
 
 
 def remove_rules(
@@ -273,7 +359,25 @@ def remove_rules(
         counts += (nh, nv, nb)
     if not removed.any():
         return RulesRemoved(ink, mask, removed, 0, 0, 0, comps)
+    removed &= ~_darker_than_rules(ink, mask, removed, scale, params)
+    removed |= _remnants(mask & ~removed, removed, scale, params)
     new_mask = mask & ~removed
     new_ink = np.where(new_mask, ink, np.float32(0.0)).astype(np.float32)
     nh, nv, nb = (int(c) for c in counts)
     return RulesRemoved(new_ink, new_mask, removed, nh, nv, nb, None)
+
+
+SCALE_PROBE_CHARS: float = 40.0
+"""Before the character height is known, rules are looked for as if characters were the
+image's long side over this (a page of 15-25 lines): rules span far more than that, and the
+strokes of letters far less."""
+
+
+def without_rules(mask: BoolImage, scale: Scale | None = None) -> BoolImage:
+    """``mask`` without printed rules, to measure the writing's size on (see
+    :func:`ocr.stages.binarize.prepare_page`); the same array when there are none."""
+    if scale is None:
+        ch = max(mask.shape) / SCALE_PROBE_CHARS
+        scale = Scale(char_height=ch, stroke_width=max(1.0, ch / 10))
+    out = remove_rules(mask.astype(np.float32), mask, scale)
+    return out.mask
