@@ -37,10 +37,12 @@ from ocr.stages.segment import (
     Layout,
     SegmentParams,
     cut_glyphs,
+    find_components,
     segment,
 )
 from ocr.stages.segment import Line as LayoutLine
 from ocr.stages.segment import Word as LayoutWord
+from ocr.stages.shapes import remove_nested_shapes
 from schemas.page import (
     Alternative,
     Character,
@@ -274,7 +276,13 @@ def transcribe_page(
     if abs(tilt.degrees) >= MIN_DESKEW_DEG:
         prepared, rotation = ctx.run("rotate", rotate_page, prepared, tilt)
     score = scorer(recognizer) if options.classifier_splits else None
-    comps = None if rotation is not None else tilt.components
+    comps = find_components(prepared.mask) if rotation is not None else tilt.components
+    shapes = ctx.run(
+        "shapes", remove_nested_shapes, prepared.ink, prepared.mask, prepared.scale, comps
+    )
+    if shapes.drawings:
+        prepared = replace(prepared, ink=shapes.ink, mask=shapes.mask)
+        comps = find_components(prepared.mask)
     layout = ctx.run(
         "segment",
         segment,

@@ -105,3 +105,25 @@ def test_thick_dark_band_is_not_a_rule() -> None:
     ink, mask = as_mask(img)
     out = remove_rules(ink, mask, SCALE)
     assert not out.found and out.mask[100:130].all()
+
+
+def test_nested_outlines_are_drawings_and_letters_with_counters_are_not() -> None:
+    from ocr.stages.segment import find_components
+    from ocr.stages.shapes import remove_nested_shapes
+
+    img, d = canvas(200, 600)
+    d.ellipse([20, 40, 80, 100], outline=255, width=4)  # a target: circle in a circle
+    d.ellipse([38, 58, 62, 82], outline=255, width=4)
+    d.rectangle([120, 40, 180, 100], outline=255, width=4)  # a square in a square
+    d.rectangle([135, 55, 165, 85], outline=255, width=4)
+    d.ellipse([250, 50, 280, 82], outline=255, width=4)  # an O with a speck inside
+    d.point([(265, 66)], fill=255)
+    d.ellipse([320, 50, 350, 82], outline=255, width=4)  # an O and a B: counters, no shapes
+    d.line([(400, 50), (400, 82)], fill=255, width=4)
+    d.arc([385, 50, 415, 66], -90, 90, fill=255, width=4)
+    d.arc([385, 66, 419, 82], -90, 90, fill=255, width=4)
+    ink, mask = as_mask(img)
+    out = remove_nested_shapes(ink, mask, SCALE, find_components(mask))
+    assert out.drawings == 2
+    assert not out.mask[:, :200].any()
+    assert np.array_equal(out.mask[:, 200:], mask[:, 200:])

@@ -128,6 +128,11 @@ def model_card(manifest: ModelManifest) -> str:
         "context and flags these characters instead of trusting the class.",
         "- Trained on EMNIST (NIST SD19 writers, many of them US census forms) and 26 Chars74K "
         "tablet writers; cursive capitals and unusual letter forms are weak.",
+        '- `~` ("not a character", where present) is learnt from generated negatives '
+        "(ocr/training/negatives.py: texture patches, glyph fragments, two glyphs fused, blobs, "
+        "rule and grid pieces, box corners, scribbles), not from real clutter; the "
+        "`negatives` rows above say how much of it is rejected. Shapes that are letters "
+        "(a drawn circle is an O) cannot be told apart.",
         "",
         "## Sources",
         "",

@@ -1,0 +1,80 @@
+"""Nested outlines -> drawings, taken out before segmentation.
+
+A circle drawn inside a circle, a square in a square, a triangle in a triangle: people mark
+keys, buttons and targets that way, and each outline on its own is an O, a D or a 0 to the
+recognizer. No capital or digit holds another shape in its hole, so a component lying inside
+the hole of another, and not much smaller than it, makes both a drawing. Specks inside an O
+(dust, a dot of noise) are far smaller and do not count.
+
+Input: the working-resolution mask and its components; sizes are relative to the outer
+outline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from ocr.stages.binarize import BoolImage, FloatImage, Scale
+from ocr.stages.segment import Components
+
+
+@dataclass(frozen=True)
+class ShapeParams:
+    min_outer_ch: float = 0.8
+    """Only outlines at least this many ch tall and wide are looked at (smaller holes are
+    the counters of letters)."""
+
+    min_inner_share: float = 0.25
+    """The inner component spans at least this share of the outer one's height or width."""
+
+
+@dataclass(frozen=True)
+class ShapesRemoved:
+    ink: FloatImage
+    mask: BoolImage
+    drawings: int
+    """Nested groups taken out."""
+
+
+def remove_nested_shapes(
+    ink: FloatImage,
+    mask: BoolImage,
+    scale: Scale,
+    comps: Components,
+    params: ShapeParams = ShapeParams(),
+) -> ShapesRemoved:
+    """The page without outlines that hold another outline (and what they hold)."""
+    big = params.min_outer_ch * scale.char_height
+    drop: set[int] = set()
+    found = 0
+    for c in comps.items:
+        if c.height < big or c.width < big:
+            continue
+        box = (slice(c.y0, c.y1), slice(c.x0, c.x1))
+        labels = comps.labels[box]
+        own = np.isin(labels, c.labels)
+        hole = ndi.binary_fill_holes(own) & ~own
+        if not hole.any():
+            continue
+        inside = np.unique(labels[hole])
+        inside = inside[inside > 0]
+        group = []
+        for label in inside.tolist():
+            ys, xs = np.nonzero(labels == label)
+            if not hole[ys, xs].all():
+                continue  # not wholly inside the hole: a neighbour reaching in
+            h, w = int(np.ptp(ys)) + 1, int(np.ptp(xs)) + 1
+            if max(h / c.height, w / c.width) >= params.min_inner_share:
+                group.append(label)
+        if group:
+            drop.update(c.labels)
+            drop.update(group)
+            found += 1
+    if not drop:
+        return ShapesRemoved(ink, mask, 0)
+    gone = np.isin(comps.labels, sorted(drop))
+    new_mask = mask & ~gone
+    return ShapesRemoved(np.where(gone, np.float32(0.0), ink), new_mask, found)
