@@ -30,6 +30,10 @@ class ShapeParams:
     min_inner_share: float = 0.25
     """The inner component spans at least this share of the outer one's height or width."""
 
+    max_outlines: int = 300
+    """At most this many of the largest components are looked at: a page holds far fewer
+    drawings, and a photo of texture must not cost a hole filling per grain."""
+
 
 @dataclass(frozen=True)
 class ShapesRemoved:
@@ -50,9 +54,9 @@ def remove_nested_shapes(
     big = params.min_outer_ch * scale.char_height
     drop: set[int] = set()
     found = 0
-    for c in comps.items:
-        if c.height < big or c.width < big:
-            continue
+    outlines = [c for c in comps.items if c.height >= big and c.width >= big]
+    outlines.sort(key=lambda c: c.area, reverse=True)
+    for c in outlines[: params.max_outlines]:
         box = (slice(c.y0, c.y1), slice(c.x0, c.x1))
         labels = comps.labels[box]
         own = np.isin(labels, c.labels)
