@@ -360,6 +360,10 @@ def grey_at(image: NDArray[np.generic], factor: float) -> FloatImage:
     return resample(grey, factor * k)
 
 
+RULED_SHARE: float = 0.1
+"""Printed rules make at least this share of a ruled page's ink on the probe (a sheet's
+edge or a desk's long streaks make less, and need no second look)."""
+
 StripRules = Callable[[BoolImage, Scale | None], BoolImage]
 """A mask without its printed rules (``ocr.stages.rules.without_rules``), given the scale
 when known; the very same array when there are none."""
@@ -383,7 +387,11 @@ def prepare_page(image: NDArray[np.generic], strip: StripRules | None = None) ->
     k = PROBE_BLOCK if min(grey.shape) >= PROBE_MIN_SIDE else 1
     probe = to_grey(grey, block=k)
     probe_mask = binarize(probe).mask
-    ruled = strip is not None and strip(probe_mask, None) is not probe_mask
+    ruled = False
+    if strip is not None:
+        stripped = strip(probe_mask, None)
+        ink_px = max(1, int(probe_mask.sum()))
+        ruled = stripped is not probe_mask and ink_px - int(stripped.sum()) >= RULED_SHARE * ink_px
     if strip is not None and ruled:
         # Rules in view: measure on the coarse image, where hairlines and thin strokes are
         # still whole (on the reduced probe both break into dashes that outnumber letters).

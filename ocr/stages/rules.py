@@ -79,6 +79,15 @@ class RuleParams:
     restore_max_ch: float = 1.2
     """...when they make pieces no longer than this many ch touching kept ink."""
 
+    max_long_components: int = 150
+    """A page with more components long enough to hold a rule than this is texture (wood
+    grain, grass), not ruled paper (a ruled sheet has one per rule, a grid one in all); it
+    is left to the sheet and clutter stages, at the cost of one labelling."""
+
+    max_window_share: float = 1.0
+    """Rules are looked for in the boxes of long components, longest first, until the boxes
+    add up to this many times the page's area."""
+
     remnant_reach_sw: float = 0.5
     """Pixels within this many sw of a removed rule pixel are "on the rule"..."""
 
@@ -259,8 +268,20 @@ def _windows(
         for c in comps.items
         if c.width >= long or c.height >= long
     ]
+    # Longest first, up to a page's worth of pixels: a desk's grain is not ruled paper and
+    # must not cost a window per streak.
+    boxes.sort(key=lambda b: max(b[1] - b[0], b[3] - b[2]), reverse=True)
+    budget = params.max_window_share * shape[0] * shape[1]
+    if len(boxes) > params.max_long_components:
+        return []  # streaks by the hundred: a desk's grain or a texture, not ruled paper
+    kept_boxes: list[list[int]] = []
+    for b in boxes:
+        budget -= (b[1] - b[0]) * (b[3] - b[2])
+        if budget < 0 and kept_boxes:
+            break
+        kept_boxes.append(b)
     merged: list[list[int]] = []
-    for b in sorted(boxes):
+    for b in sorted(kept_boxes):
         for m in merged:
             if b[0] < m[1] and m[0] < b[1] and b[2] < m[3] and m[2] < b[3]:
                 m[:] = [min(m[0], b[0]), max(m[1], b[1]), min(m[2], b[2]), max(m[3], b[3])]

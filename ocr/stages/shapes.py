@@ -30,7 +30,11 @@ class ShapeParams:
     min_inner_share: float = 0.25
     """The inner component spans at least this share of the outer one's height or width."""
 
-    max_outlines: int = 300
+    max_outer_ch: float = 4.0
+    """...and at most this many ch (a drawing beside the text, not a desk's grain or a
+    shadow's outline)."""
+
+    max_outlines: int = 100
     """At most this many of the largest components are looked at: a page holds far fewer
     drawings, and a photo of texture must not cost a hole filling per grain."""
 
@@ -54,7 +58,8 @@ def remove_nested_shapes(
     big = params.min_outer_ch * scale.char_height
     drop: set[int] = set()
     found = 0
-    outlines = [c for c in comps.items if c.height >= big and c.width >= big]
+    huge = params.max_outer_ch * scale.char_height
+    outlines = [c for c in comps.items if big <= c.height <= huge and big <= c.width <= huge]
     outlines.sort(key=lambda c: c.area, reverse=True)
     for c in outlines[: params.max_outlines]:
         box = (slice(c.y0, c.y1), slice(c.x0, c.x1))
