@@ -11,6 +11,7 @@ from PIL import Image
 from pydantic import ValidationError
 from worker_harness import FAKE_CREDENTIALS, MotoServer
 
+from ocr.batch import UnsafeName
 from ocr.model import DEFAULT_MODEL_DIR, ModelError, load_model
 from schemas.tasks import TranscribePageRequest
 from worker.celery_app import RETRAIN_TASK, TRAINING_QUEUE, beat_schedule, celery_config
@@ -86,29 +87,47 @@ def test_transient_errors_are_the_only_autoretried_ones() -> None:
     assert not issubclass(StorageError, retried) and not issubclass(ValueError, retried)
 
 
-def test_output_names_mirror_the_source_layout() -> None:
+def test_output_names_keep_path_and_extension_and_refuse_escapes() -> None:
     def stem(key: str, prefix: str) -> str:
         return output_stem(
             TranscribePageRequest(bucket="b", key=key, out_prefix="out", prefix=prefix)
         )
 
-    assert stem("in/a/b.jpg", "in/") == "out/a/b"
-    assert stem("in/a/b.jpg", "in") == "out/a/b"
-    assert stem("in/a/b.jpg", "") == "out/b"
-    assert stem_of_output("out/a/b.p002.error.json") == "out/a/b"
-    assert stem_of_output("out/a.b.txt") == "out/a.b"
-    assert stem_of_output("out/_batch.json") == "out/_batch"  # no source has that stem
+    assert stem("in/a/b.jpg", "in/") == "out/a/b.jpg"
+    assert stem("in/a/b.jpg", "in") == "out/a/b.jpg"
+    # An empty prefix keeps the whole key: a/page.jpg and b/page.jpg never share a result.
+    assert stem("a/page.jpg", "") == "out/a/page.jpg"
+    assert stem("b/page.jpg", "") == "out/b/page.jpg"
+    # The extension stays: scan.jpg and scan.png never share scan.json.
+    assert stem("in/scan.jpg", "in/") != stem("in/scan.png", "in/")
+    for bad in ("in/../x.jpg", "in/a//x.jpg", "in/./x.jpg", "in//x.jpg"):
+        with pytest.raises(UnsafeName):
+            stem(bad, "in/")
+    assert stem_of_output("out/a/b.jpg.p002.error.json") == "out/a/b.jpg"
+    assert stem_of_output("out/a.b.png.txt") == "out/a.b.png"
     assert stem_of_output("out/a.png") is None
     assert parse_s3_uri("s3://bk/some/prefix").key == "some/prefix"
     with pytest.raises(ValueError):
         parse_s3_uri("http://bk/x")
 
 
+def test_unsafe_source_key_is_a_failure_and_writes_nothing(storage: Storage) -> None:
+    req = TranscribePageRequest(bucket=BUCKET, key="u/in/../esc.jpg", out_prefix="u/out")
+    outcome = transcribe_object(storage, ModelCache(None, poll_interval_s=60), req)
+    assert (outcome.status, outcome.errors, outcome.outputs) == ("failed", ["unsafe-name"], [])
+    assert list(storage.list_objects(BUCKET, "u/")) == []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def bucket(moto_server: MotoServer) -> str:
+    """Every test of this module may run alone (-k) or in any order: the bucket is made here."""
+    moto_server.client().create_bucket(Bucket=BUCKET)
+    return BUCKET
+
+
 @pytest.fixture(scope="module")
 def storage(moto_server: MotoServer) -> Storage:
-    client = moto_server.client()
-    client.create_bucket(Bucket=BUCKET)
-    return Storage(client, max_download_bytes=10_000)
+    return Storage(moto_server.client(), max_download_bytes=10_000)
 
 
 def test_listing_follows_pages_and_downloads_respect_the_limit(storage: Storage) -> None:
@@ -143,16 +162,16 @@ def test_multi_page_source_idempotency_and_stale_outputs(
     )
     first = transcribe_object(storage, cache, req)
     assert (first.status, first.pages, first.pages_failed) == ("done", 2, 0)
-    assert first.outputs == [f"mp/out/doc.p00{i}.{s}" for i in (1, 2) for s in ("json", "txt")]
+    assert first.outputs == [f"mp/out/doc.tif.p00{i}.{s}" for i in (1, 2) for s in ("json", "txt")]
     again = transcribe_object(storage, cache, req)
     assert (again.status, again.pages, again.characters) == ("skipped", 2, first.characters)
 
     # The source changes into something unreadable: its old page results must go.
     storage.upload(BUCKET, "mp/in/doc.tif", b"not a tiff", "image/tiff")
     bad = transcribe_object(storage, cache, req)
-    assert bad.status == "failed" and bad.outputs == ["mp/out/doc.error.json"]
+    assert bad.status == "failed" and bad.outputs == ["mp/out/doc.tif.error.json"]
     left = [o.key for o in storage.list_objects(BUCKET, "mp/out/")]
-    assert left == ["mp/out/doc.error.json"]
+    assert left == ["mp/out/doc.tif.error.json"]
 
 
 def test_model_cache_follows_the_pointer_and_refuses_bad_bytes(
@@ -209,10 +228,12 @@ def test_a_page_hitting_the_time_limit_is_recorded_then_the_task_fails(
 
     rec.predict_proba = too_slow  # type: ignore[method-assign]
     storage.upload(BUCKET, "slow/in/p.jpg", worker_pages[0].read_bytes(), "image/jpeg")
-    req = TranscribePageRequest(bucket=BUCKET, key="slow/in/p.jpg", out_prefix="slow/out")
+    req = TranscribePageRequest(
+        bucket=BUCKET, key="slow/in/p.jpg", out_prefix="slow/out", prefix="slow/in/"
+    )
     with pytest.raises(_TimeLimit):
         transcribe_object(storage, cache, req, passthrough=(_TimeLimit,))
-    err = storage.download(BUCKET, "slow/out/p.error.json").data
+    err = storage.download(BUCKET, "slow/out/p.jpg.error.json").data
     assert b'"error_type": "timeout"' in err
 
 

@@ -17,6 +17,7 @@ from celery import Task, chord
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
 
+from ocr.batch import UnsafeName
 from schemas.tasks import (
     BatchStarted,
     BatchSummary,
@@ -158,7 +159,10 @@ def transcribe_prefix(self: Task, **request: Any) -> dict[str, Any]:
             etag=o.etag,
             out_bucket=out_bucket,
         )
-        page.existing = outputs.get(output_stem(page), [])
+        try:
+            page.existing = outputs.get(output_stem(page), [])
+        except UnsafeName:
+            page.existing = []  # the chunk records it as failed, writing nothing
         pages.append(page.model_dump(mode="json"))
     n = settings().chunk_size
     chunks = [pages[i : i + n] for i in range(0, len(pages), n)]
