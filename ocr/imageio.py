@@ -314,8 +314,8 @@ def _reduce(img: Image.Image, max_side: int) -> Image.Image | None:
         strip = np.asarray(img.crop((0, top, width, min(height, top + step))))
         values = _paper_values(strip, mode)
         rows = math.ceil(values.shape[0] / factor)
-        pad = ((0, rows * factor - values.shape[0]), (0, out_w * factor - width))
-        pad += ((0, 0),) * (values.ndim - 2)
+        pad = [(0, rows * factor - values.shape[0]), (0, out_w * factor - width)]
+        pad += [(0, 0)] * (values.ndim - 2)
         values = np.pad(values, pad, mode="edge")
         blocks = values.reshape(rows, factor, out_w, factor, *values.shape[2:])
         mean = blocks.mean(axis=(1, 3))

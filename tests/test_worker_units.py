@@ -17,7 +17,7 @@ from schemas.tasks import TranscribePageRequest
 from worker.celery_app import RETRAIN_TASK, TRAINING_QUEUE, beat_schedule, celery_config
 from worker.registry import ModelCache, Registry
 from worker.settings import Settings, mask_url
-from worker.storage import ObjectTooLarge, Storage, parse_s3_uri
+from worker.storage import ObjectInfo, ObjectTooLarge, Storage, StorageError, parse_s3_uri
 from worker.transcribe import output_stem, recover_outcomes, stem_of_output, transcribe_object
 
 BUCKET = "units"
@@ -65,6 +65,11 @@ def test_celery_configuration_follows_the_recommendations() -> None:
     assert conf["accept_content"] == ["json"] and conf["task_serializer"] == "json"
     assert conf["task_acks_late"] and conf["task_reject_on_worker_lost"]
     assert conf["worker_prefetch_multiplier"] == 1
+    # A Redis restart: cancel running chunks for redelivery, and retry the backend writes
+    # that cancelling (and storing results) need, for a bounded time (worker/celery_app.py).
+    assert conf["worker_cancel_long_running_tasks_on_connection_loss"] is True
+    assert conf["result_backend_always_retry"] is True
+    assert 0 < conf["result_backend_max_retries"] < float("inf")
     assert conf["broker_transport_options"]["visibility_timeout"] > s.training_time_limit_s
     assert conf["task_time_limit"] > conf["task_soft_time_limit"]
     assert conf["task_routes"][RETRAIN_TASK]["queue"] == TRAINING_QUEUE
@@ -284,3 +289,71 @@ def test_datasets_are_fetched_from_s3_as_files_or_folders(
         fetch_dataset(storage, f"folder:s3://{BUCKET}/ds/nothing/", tmp_path / "d")
     with pytest.raises(ValueError, match="KIND"):
         fetch_dataset(storage, f"bogus:s3://{BUCKET}/ds/crops/", tmp_path / "e")
+
+
+class _Forbidden(Storage):
+    """A store that answers 403 for one key, like a bucket policy the workers fail."""
+
+    def __init__(self, inner: Storage, key: str) -> None:
+        super().__init__(inner.client, inner.max_download_bytes)
+        self.forbidden_key: str | None = key
+
+    def head(self, bucket: str, key: str) -> ObjectInfo | None:
+        if key == self.forbidden_key:
+            raise StorageError(f"head s3://{bucket}/{key}: 403 Forbidden")
+        return super().head(bucket, key)
+
+
+def test_unreadable_pointer_keeps_the_loaded_model_and_health_says_so(
+    moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inner = Storage(moto_server.client(), max_download_bytes=50_000_000)
+    store = _Forbidden(inner, "")
+    registry = Registry(store, f"s3://{BUCKET}/ptr/", model_max_bytes=50_000_000)
+    registry.publish(DEFAULT_MODEL_DIR, version="v1")
+    registry.set_current("v1", "test")
+    now = [0.0]
+    cache = ModelCache(registry, poll_interval_s=5, clock=lambda: now[0])
+    assert cache.get().version == "v1" and cache.problem is None
+
+    good = inner.download(BUCKET, "ptr/current.json").data
+    inner.upload(BUCKET, "ptr/current.json", good[: len(good) // 2], "application/json")
+    now[0] = 6
+    assert cache.get().version == "v1"  # truncated pointer: keeps serving
+    assert cache.problem is not None and "not a valid pointer" in cache.problem
+
+    inner.upload(BUCKET, "ptr/current.json", good, "application/json")
+    store.forbidden_key = "ptr/current.json"
+    now[0] = 12
+    assert cache.get().version == "v1"  # 403: keeps serving
+    assert cache.problem is not None and "403" in cache.problem
+
+    # `scanscribe health worker` reports it (the ping itself is stubbed: no broker here).
+    from worker import health
+    from worker.settings import get_settings
+
+    for k, v in FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("SCANSCRIBE_S3_ENDPOINT_URL", moto_server.endpoint)
+    monkeypatch.setenv("SCANSCRIBE_S3_ADDRESSING_STYLE", "path")
+    monkeypatch.setenv("SCANSCRIBE_MODEL_URI", f"s3://{BUCKET}/ptr/")
+    monkeypatch.setattr(health, "check_worker", lambda node, timeout: None)
+    get_settings.cache_clear()
+    try:
+        inner.upload(BUCKET, "ptr/current.json", b'{"version": ', "application/json")
+        assert health.main(["worker"]) == health.HEALTHY
+        out = capsys.readouterr().out
+        assert "degraded" in out and "model pointer unreadable" in out
+        inner.upload(BUCKET, "ptr/current.json", good, "application/json")
+        assert health.main(["worker"]) == health.HEALTHY
+        assert capsys.readouterr().out.strip() == "healthy"
+    finally:
+        get_settings.cache_clear()
+
+
+def test_submit_refuses_prefixes_that_could_escape(capsys: pytest.CaptureFixture[str]) -> None:
+    from worker.cli import main
+
+    for src, out in (("s3://b/in", "s3://b/a/../out"), ("s3://b/in//x", "s3://b/out")):
+        assert main(["submit", src, "--out", out]) == 2
+        assert "'..' path segments" in capsys.readouterr().err

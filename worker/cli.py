@@ -23,6 +23,10 @@ POLL_INTERVAL_S: float = 0.25
 START_TIMEOUT_S: float = 3600.0
 """How long ``--wait`` waits for a worker to pick up the batch before giving up."""
 
+STALL_MARGIN_S: float = 60.0
+"""Beyond the visibility timeout plus a chunk's time limit (the longest a chunk can take to
+come back after its worker died), how long ``--wait`` accepts no progress at all."""
+
 BLAS_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -196,11 +200,15 @@ def cmd_beat(args: argparse.Namespace) -> int:
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
+    from ocr.batch import check_relative
     from worker.storage import parse_s3_uri
 
     try:
         src, out = parse_s3_uri(args.source), parse_s3_uri(args.out)
-    except ValueError as e:
+        for prefix in (src.key, out.key):  # "" (the bucket) and one trailing "/" are fine
+            if prefix.rstrip("/"):
+                check_relative(prefix.rstrip("/"))
+    except ValueError as e:  # UnsafeName is a ValueError
         return _fail("submit", str(e))
     from schemas.tasks import TranscribePrefixRequest
     from worker.celery_app import PREFIX_TASK, app
@@ -221,45 +229,87 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 
 def wait_for_batch(batch_id: str, show: bool = True, timeout: float | None = None) -> int:
-    """Follow a batch to its end with a progress bar; the exit code of ``submit --wait``."""
+    """Follow a batch to its end with a progress bar; the exit code of ``submit --wait``.
+
+    Waits as long as the batch makes progress: it gives up only when no chunk has finished
+    for longer than a chunk can take to come back after its worker died (visibility timeout
+    + time limit), or after ``timeout`` seconds in all when given. A failed batch is shown
+    as failed (the bar counts only chunks that succeeded), with the reason."""
     from celery.exceptions import TimeoutError as CeleryTimeout
     from celery.result import AsyncResult, GroupResult
     from tqdm import tqdm
 
     from schemas.tasks import BatchStarted, BatchSummary
     from worker.celery_app import app
+    from worker.settings import get_settings
 
-    deadline = time.monotonic() + (timeout if timeout is not None else START_TIMEOUT_S)
+    s = get_settings()
+    stall_s = s.visibility_timeout_s + s.time_limit_s + STALL_MARGIN_S
+    overall = time.monotonic() + timeout if timeout is not None else float("inf")
     try:
         started = BatchStarted(
-            **AsyncResult(batch_id, app=app).get(timeout=max(0.0, deadline - time.monotonic()))
+            **AsyncResult(batch_id, app=app).get(
+                timeout=max(
+                    0.0, min(overall, time.monotonic() + START_TIMEOUT_S) - time.monotonic()
+                )
+            )
         )
-    except Exception as e:  # noqa: BLE001 - a timeout or the task's own error
-        return _fail("submit", f"batch {batch_id} did not start: {type(e).__name__}: {e}", 2)
+    except Exception as e:  # noqa: BLE001 - a timeout, the task's own error, Redis gone
+        return _fail("submit", f"batch {batch_id} FAILED to start: {type(e).__name__}: {e}", 2)
     if started.callback_id is None or started.group_id is None:
         print(f"batch {batch_id}: no images or PDFs found", file=sys.stderr)
         return EXIT_OK
-    group = GroupResult.restore(started.group_id, app=app)
-    callback = AsyncResult(started.callback_id, app=app)
     bar = tqdm(total=started.files, unit="file", file=sys.stderr, disable=not show)
     counted: set[str] = set()
-    while not callback.ready():
-        if time.monotonic() > deadline:
-            bar.close()
-            return _fail("submit", f"batch {batch_id}: timed out waiting", 2)
-        for child in group.results if group is not None else []:
-            if child.id not in counted and child.ready():
-                counted.add(child.id)
-                if child.successful():
-                    bar.update(len(child.result))
-        # Returns as soon as the summary is stored (Redis pub/sub), else after one interval.
-        with contextlib.suppress(CeleryTimeout):
-            callback.get(timeout=POLL_INTERVAL_S, propagate=False, disable_sync_subtasks=False)
+    failed_chunks = 0
+    last_progress = time.monotonic()
+    try:
+        group = GroupResult.restore(started.group_id, app=app)
+        callback = AsyncResult(started.callback_id, app=app)
+        while not callback.ready():
+            now = time.monotonic()
+            if now > overall or now - last_progress > stall_s:
+                why = "--timeout reached" if now > overall else f"no progress for {stall_s:.0f} s"
+                bar.close()
+                return _fail(
+                    "submit",
+                    f"batch {batch_id}: gave up waiting ({why}); "
+                    f"`scanscribe status {batch_id}` follows it",
+                    2,
+                )
+            for child in group.results if group is not None else []:
+                if child.id not in counted and child.ready():
+                    counted.add(child.id)
+                    last_progress = now
+                    if child.successful():
+                        bar.update(len(child.result))
+                    else:
+                        failed_chunks += 1
+                        bar.set_postfix_str(f"{failed_chunks} chunk(s) FAILED")
+            # Returns as soon as the summary is stored (Redis pub/sub), else after one interval.
+            with contextlib.suppress(CeleryTimeout):
+                callback.get(timeout=POLL_INTERVAL_S, propagate=False, disable_sync_subtasks=False)
+        ok = callback.successful()
+        result = callback.result
+    except Exception as e:  # noqa: BLE001 - the result backend gone for longer than its retries
+        bar.close()
+        return _fail(
+            "submit",
+            f"batch {batch_id} FAILED: lost the result backend ({type(e).__name__}: {e}); "
+            "resubmit the same command when it is back: finished pages are skipped",
+            2,
+        )
+    if not ok:
+        bar.close()
+        return _fail(
+            "submit",
+            f"batch {batch_id} FAILED: {result!r}; resubmit the same command to finish it "
+            "(finished pages are skipped)",
+            2,
+        )
     bar.update(started.files - bar.n)
     bar.close()
-    if not callback.successful():
-        return _fail("submit", f"batch {batch_id} failed: {callback.result!r}", 2)
-    summary = BatchSummary(**callback.result)
+    summary = BatchSummary(**result)
     _print_summary(summary)
     return EXIT_OK if summary.pages_failed == 0 else EXIT_FAILED
 
