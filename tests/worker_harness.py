@@ -5,6 +5,7 @@ tests (kill -9, an unreachable endpoint) only mean something against the real th
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -76,23 +77,37 @@ def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: floa
 
 
 class RedisServer:
-    def __init__(self, log_dir: Path) -> None:
+    """redis-server on a free port; with ``appendonly`` it keeps its data (queues, unacked
+    messages, results) in an append-only file across ``restart()``, as in compose."""
+
+    def __init__(self, log_dir: Path, name: str = "redis", appendonly: bool = False) -> None:
         exe = shutil.which("redis-server")
         if exe is None:
             raise FileNotFoundError("redis-server not on PATH (make test installs it)")
+        self.exe = exe
         self.port = free_port()
-        self.log = open(log_dir / "redis.log", "wb")  # noqa: SIM115 - closed in stop()
+        self.data_dir = log_dir / f"{name}-data"
+        self.data_dir.mkdir(exist_ok=True)
+        self.appendonly = appendonly
+        self.log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
+        self._start()
+
+    def _start(self) -> None:
         self.proc = subprocess.Popen(
             [
-                exe,
+                self.exe,
                 "--port",
                 str(self.port),
                 "--bind",
                 "127.0.0.1",
+                "--dir",
+                str(self.data_dir),
                 "--save",
                 "",
                 "--appendonly",
-                "no",
+                "yes" if self.appendonly else "no",
+                "--appendfsync",
+                "always",
             ],
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -102,6 +117,18 @@ class RedisServer:
 
     def url(self, db: int = 0) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def shutdown(self) -> None:
+        """SHUTDOWN, as an operator's restart does (the append-only file is flushed)."""
+        import redis
+
+        with suppress(redis.exceptions.ConnectionError):
+            redis.Redis(port=self.port).shutdown(nosave=not self.appendonly)
+        self.proc.wait(30)
+
+    def start(self) -> None:
+        """Start again on the same port and data directory."""
+        self._start()
 
     def stop(self) -> None:
         stop(self.proc)
@@ -295,12 +322,47 @@ class Cluster:
     def logs(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in sorted(self.log_dir.glob("w*.log")))
 
-    def cli_async(self, *args: str) -> subprocess.Popen[str]:
+    def log_marks(self) -> dict[str, int]:
+        """Where every worker log ends now: ``logs_since`` then reads only what a test
+        caused, whatever ran before it."""
+        return {p.name: p.stat().st_size for p in self.log_dir.glob("w*.log")}
+
+    def logs_since(self, marks: dict[str, int]) -> str:
+        parts = []
+        for p in sorted(self.log_dir.glob("w*.log")):
+            with open(p, "rb") as f:
+                f.seek(marks.get(p.name, 0))
+                parts.append(f.read().decode(errors="replace"))
+        return "\n".join(parts)
+
+    def running_chunk(self, name: str) -> str | None:
+        """The id of a chunk task the worker has received and not finished, per its log
+        (None when it is between tasks): what a kill must hit to test anything."""
+        text = self.log(name)
+        received = re.findall(r"transcribe_chunk\[([0-9a-f-]+)\] received", text)
+        ended = set(
+            re.findall(r"transcribe_chunk\[([0-9a-f-]+)\] (?:succeeded|retry|raised)", text)
+        )
+        running = [t for t in received if t not in ended]
+        return running[-1] if running else None
+
+    def kill_when_running(self, name: str, kill: Any, timeout: float = 60) -> str:
+        """Call ``kill()`` the moment worker ``name`` is running a chunk; that chunk's id."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            task = self.running_chunk(name)
+            if task is not None:
+                kill()
+                return task
+            time.sleep(0.01)
+        raise TimeoutError(f"worker {name} ran no chunk within {timeout:.0f} s")
+
+    def cli_async(self, *args: str, **extra_env: str) -> subprocess.Popen[str]:
         """Start the real ``scanscribe`` command line; the caller waits for it."""
         return subprocess.Popen(
             [sys.executable, "-m", "worker.cli", *args],
             cwd=PROJECT_ROOT,
-            env=self.env,
+            env={**self.env, **extra_env},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
