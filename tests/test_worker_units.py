@@ -357,3 +357,37 @@ def test_submit_refuses_prefixes_that_could_escape(capsys: pytest.CaptureFixture
     for src, out in (("s3://b/in", "s3://b/a/../out"), ("s3://b/in//x", "s3://b/out")):
         assert main(["submit", src, "--out", out]) == 2
         assert "'..' path segments" in capsys.readouterr().err
+
+
+def test_an_unexpected_error_is_logged_with_its_traceback_and_retried_on_resubmit(
+    moto_server: MotoServer, worker_pages: list[Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    storage = Storage(moto_server.client(), max_download_bytes=50_000_000)
+    cache = ModelCache(None, poll_interval_s=60)
+    rec = cache.get()
+    real = rec.predict_proba
+
+    def bug(glyphs: object) -> object:
+        raise RuntimeError("a bug in recognition")
+
+    storage.upload(BUCKET, "bug/in/p.jpg", worker_pages[0].read_bytes(), "image/jpeg")
+    req = TranscribePageRequest(
+        bucket=BUCKET, key="bug/in/p.jpg", out_prefix="bug/out", prefix="bug/in/"
+    )
+    rec.predict_proba = bug  # type: ignore[method-assign]
+    try:
+        with caplog.at_level("ERROR"):
+            first = transcribe_object(storage, cache, req)
+    finally:
+        rec.predict_proba = real  # type: ignore[method-assign]
+    assert (first.status, first.errors) == ("failed", ["internal"])
+    logged = [r for r in caplog.records if r.exc_info]
+    assert logged and "a bug in recognition" in str(logged[0].exc_info[1])  # type: ignore[index]
+    # Same source, same model: a bad file would be skipped now, an internal failure is redone.
+    again = transcribe_object(storage, cache, req)
+    assert (again.status, again.pages_failed) == ("done", 0)
+    assert [o.key for o in storage.list_objects(BUCKET, "bug/out/")] == [
+        "bug/out/p.jpg.json",
+        "bug/out/p.jpg.txt",
+    ]
+    assert transcribe_object(storage, cache, req).status == "skipped"

@@ -337,13 +337,12 @@ class Cluster:
 
     def running_chunk(self, name: str) -> str | None:
         """The id of a chunk task the worker has received and not finished, per its log
-        (None when it is between tasks): what a kill must hit to test anything."""
-        text = self.log(name)
-        received = re.findall(r"transcribe_chunk\[([0-9a-f-]+)\] received", text)
-        ended = set(
-            re.findall(r"transcribe_chunk\[([0-9a-f-]+)\] (?:succeeded|retry|raised)", text)
-        )
-        running = [t for t in received if t not in ended]
+        (None when it is between tasks): what a kill must hit to test anything. A retry
+        is received again under the same id, so each id's LAST event decides."""
+        last: dict[str, str] = {}
+        for m in re.finditer(r"transcribe_chunk\[([0-9a-f-]+)\] (\w+)", self.log(name)):
+            last[m.group(1)] = m.group(2)
+        running = [t for t, event in last.items() if event == "received"]
         return running[-1] if running else None
 
     def kill_when_running(self, name: str, kill: Any, timeout: float = 60) -> str:
