@@ -263,4 +263,5 @@ def test_redis_gone_longer_than_the_retries_fails_the_batch_and_a_resubmit_finis
     assert found == {f"long/out/{p.name}.{s}" for p in pages for s in ("json", "txt")} | {
         "long/out/_batch.json"
     }
-    print(f"\nRedis gone past the client's retries: {stderr.strip().splitlines()[-1]}")
+    failed = next(line for line in stderr.splitlines() if "FAILED" in line)
+    print(f"\nRedis gone past the client's retries: {failed}")
