@@ -33,9 +33,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
-from ocr.export import error_to_json, to_hocr, to_json, to_text
-from ocr.imageio import InputError, PageImage
-from ocr.model import Recognizer
+from ocr.io.export import error_to_json, to_hocr, to_json, to_text
+from ocr.io.imageio import InputError, PageImage
+from ocr.model.store import Recognizer
 from ocr.pipeline import PipelineOptions, transcribe_page
 from schemas.page import PageError, PageResult
 
@@ -288,7 +288,7 @@ def write_local(
     stem.parent.mkdir(parents=True, exist_ok=True)
     written: list[str] = []
     if overlay:
-        from ocr.overlay import render_overlay
+        from ocr.io.overlay import render_overlay
 
         for o in outcomes:
             if o.result is not None and o.image is not None:
@@ -339,7 +339,7 @@ class BatchOptions:
 
 def process_file(item: InputFile, recognizer: Recognizer, opts: BatchOptions) -> FileOutcome:
     """Decode, transcribe and (with an output folder) write one source."""
-    from ocr.imageio import read_pages
+    from ocr.io.imageio import read_pages
 
     start = time.perf_counter()
     outcomes = transcribe_pages(
@@ -378,7 +378,7 @@ def run_batch(
     """Process files in input order; yields each file's outcome as soon as it (and every
     file before it) is done. ``jobs > 1`` runs them in a process pool that survives a
     child's death (ocr.localpool); ``task`` replaces the per-file work there (tests)."""
-    from ocr.model import DEFAULT_MODEL_DIR, load_model
+    from ocr.model.store import DEFAULT_MODEL_DIR, load_model
 
     if jobs <= 1 or len(items) <= 1:
         recognizer = load_model(opts.model_dir or DEFAULT_MODEL_DIR)

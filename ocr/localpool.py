@@ -17,7 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 
 from ocr.batch import BatchOptions, FileOutcome, InputFile, crashed_outcome, process_file
-from ocr.model import DEFAULT_MODEL_DIR, Recognizer, load_model
+from ocr.model.store import DEFAULT_MODEL_DIR, Recognizer, load_model
 
 IN_FLIGHT_PER_JOB: int = 2
 """Files handed to the pool per process at a time: keeps every process busy while few files

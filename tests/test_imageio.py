@@ -13,7 +13,7 @@ import pytest
 from badfiles import forged_png, two_page_pdf
 from PIL import Image, ImageDraw, JpegImagePlugin
 
-from ocr.imageio import (
+from ocr.io.imageio import (
     DEFAULT_MAX_SIDE,
     MAX_PIXELS,
     InputError,
@@ -311,9 +311,9 @@ def test_big_pages_are_reduced_before_mode_conversion_and_read_the_same(
 def test_full_resolution_decodes_are_capped_by_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ocr.imageio
+    import ocr.io.imageio
 
-    monkeypatch.setattr(ocr.imageio, "MAX_FULL_DECODE_BYTES", 300 * 200 * 4 - 1)
+    monkeypatch.setattr(ocr.io.imageio, "MAX_FULL_DECODE_BYTES", 300 * 200 * 4 - 1)
     with pytest.raises(InputError) as info:
         only_page(write(tmp_path, "rgb.png", encode(page_image(), "PNG")))
     assert info.value.error_type == "too-large" and "MiB" in info.value.message
@@ -324,7 +324,7 @@ def test_full_resolution_decodes_are_capped_by_bytes(
 PEAK_RSS_SCRIPT = """
 import sys
 from pathlib import Path
-from ocr.imageio import read_pages
+from ocr.io.imageio import read_pages
 
 def peak_kb():  # VmHWM, not ru_maxrss: that one keeps the forking parent's peak across exec
     line = next(x for x in Path("/proc/self/status").read_text().splitlines() if "VmHWM" in x)

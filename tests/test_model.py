@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from ocr.cli import main
-from ocr.model import (
+from ocr.model.store import (
     MANIFEST_FILE,
     WEIGHTS_FILE,
     ModelError,
@@ -52,20 +52,20 @@ TRAINED: dict[str, Recognizer] = {}
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    import ocr.recipe
+    import ocr.training.recipe
 
     root = tmp_path_factory.mktemp("tiny")
     crops = write_crop_folder(root / "crops")
     out = root / "model"
-    real_run = ocr.recipe.run
+    real_run = ocr.training.recipe.run
 
-    def capture(*args: Any, **kwargs: Any) -> ocr.recipe.RunResult:
+    def capture(*args: Any, **kwargs: Any) -> ocr.training.recipe.RunResult:
         result = real_run(*args, **kwargs)
         TRAINED["recognizer"] = result.recognizer
         return result
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(ocr.recipe, "run", capture)
+        mp.setattr(ocr.training.recipe, "run", capture)
         code = main(
             [
                 "train",
@@ -119,7 +119,7 @@ def test_loaded_model_predicts_like_the_trained_one(tiny_model: Path, tmp_path: 
     """What was written and read back is the network that was trained: the same
     probabilities on the training crops and on noise (a saving bug -- layers swapped, a
     transposed weight, a lost bias -- changes them)."""
-    from ocr.datasets.base import load
+    from ocr.training.datasets import load
 
     loaded, trained = load_model(tiny_model), TRAINED["recognizer"]
     crops = load(f"folder:{tiny_model.parent / 'crops'}")
@@ -165,3 +165,20 @@ def test_evaluate_cli_json(tiny_model: Path, capsys: pytest.CaptureFixture[str])
     assert out["samples"] == 90
     assert out["accuracy"] > 0.9
     assert set(out["per_class"]) == {"1", "O", "7"}
+
+
+def test_recipe_overrides_are_the_one_way_in() -> None:
+    """CLI options and retrain hyperparameters become a recipe the same way: None keeps the
+    default, augment=False drops augmentation, unknown names are refused."""
+    from ocr.training.recipe import Recipe
+    from schemas.tasks import Hyperparameters
+    from worker.training import recipe_from
+
+    base = Recipe()
+    r = base.with_overrides(hidden=[64], epochs=3, members=2, lr=None, augment=False)
+    assert r.arch.hidden == (64,) and r.arch.dropout == base.arch.dropout
+    assert r.train.epochs == 3 and r.train.lr == base.train.lr and r.train.augment is None
+    assert r.members == 2 and r.stroke_copies == base.stroke_copies
+    assert recipe_from(Hyperparameters(hidden=[64], epochs=3, members=2, augment=False)) == r
+    with pytest.raises(TypeError, match="unknown recipe settings: colour"):
+        base.with_overrides(colour="red")

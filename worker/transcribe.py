@@ -31,7 +31,7 @@ from ocr.batch import (
     tally,
     transcribe_pages,
 )
-from ocr.imageio import read_pages_from_bytes
+from ocr.io.imageio import read_pages_from_bytes
 from ocr.pipeline import PipelineOptions
 from schemas.tasks import FileOutcome, TranscribePageRequest
 from worker.registry import ModelCache
