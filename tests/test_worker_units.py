@@ -11,14 +11,14 @@ from PIL import Image
 from pydantic import ValidationError
 from worker_harness import FAKE_CREDENTIALS, MotoServer
 
-from ocr.batch import UnsafeName
+from ocr.batch import UnsafeName, stem_of_output
 from ocr.model.store import DEFAULT_MODEL_DIR, ModelError, load_model
 from schemas.tasks import TranscribePageRequest
 from worker.celery_app import RETRAIN_TASK, TRAINING_QUEUE, beat_schedule, celery_config
 from worker.registry import ModelCache, Registry
 from worker.settings import Settings, mask_url
 from worker.storage import ObjectInfo, ObjectTooLarge, Storage, StorageError, parse_s3_uri
-from worker.transcribe import output_stem, recover_outcomes, stem_of_output, transcribe_object
+from worker.transcribe import output_stem, recover_outcomes, transcribe_object
 
 BUCKET = "units"
 

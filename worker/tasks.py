@@ -17,7 +17,7 @@ from celery import Task, chord
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
 
-from ocr.batch import UnsafeName
+from ocr.batch import UnsafeName, stem_of_output
 from schemas.tasks import (
     BatchStarted,
     BatchSummary,
@@ -36,7 +36,6 @@ from worker.transcribe import (
     is_input,
     output_stem,
     recover_outcomes,
-    stem_of_output,
     transcribe_object,
 )
 

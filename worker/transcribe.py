@@ -27,7 +27,6 @@ from ocr.batch import (
     is_output_of,
     marker_names,
     rendered_outputs,
-    stem_of_output,
     tally,
     transcribe_pages,
 )
@@ -68,9 +67,6 @@ def is_input(key: str) -> bool:
 def folder(prefix: str) -> str:
     """A listing prefix with folder semantics: "in" means "in/", "" the whole bucket."""
     return prefix if not prefix or prefix.endswith("/") else prefix + "/"
-
-
-__all__ = ["stem_of_output", "transcribe_object", "recover_outcomes", "output_stem"]
 
 
 def relative_name(req: TranscribePageRequest) -> str:
