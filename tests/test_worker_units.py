@@ -70,6 +70,8 @@ def test_celery_configuration_follows_the_recommendations() -> None:
     assert conf["worker_cancel_long_running_tasks_on_connection_loss"] is True
     assert conf["result_backend_always_retry"] is True
     assert 0 < conf["result_backend_max_retries"] < float("inf")
+    policy = conf["result_backend_transport_options"]["retry_policy"]
+    assert policy["max_retries"] == conf["result_backend_max_retries"]
     assert conf["broker_transport_options"]["visibility_timeout"] > s.training_time_limit_s
     assert conf["task_time_limit"] > conf["task_soft_time_limit"]
     assert conf["task_routes"][RETRAIN_TASK]["queue"] == TRAINING_QUEUE

@@ -340,37 +340,56 @@ class Cluster:
         return "\n".join(parts)
 
     def running_chunk(self, name: str) -> str | None:
-        """The id of a chunk task the worker has received and not finished, per its log
-        (None when it is between tasks): what a kill must hit to test anything. A retry
-        is received again under the same id, so each id's LAST event decides."""
-        last: dict[str, str] = {}
-        for m in re.finditer(r"transcribe_chunk\[([0-9a-f-]+)\] (\w+)", self.log(name)):
-            last[m.group(1)] = m.group(2)
-        running = [t for t, event in last.items() if event == "received"]
-        return running[-1] if running else None
+        """The id of the chunk the worker received last, if nothing has ended it since
+        (None when it is between tasks): what a kill must hit to test anything. Ended by
+        its own succeeded/retry/raised line, by a lost pool process (that line names no
+        task), or by a lost broker connection (the chunk is then cancelled)."""
+        current: str | None = None
+        for line in self.log(name).splitlines():
+            m = re.search(r"transcribe_chunk\[([0-9a-f-]+)\] (\w+)", line)
+            if m and m.group(2) == "received":
+                current = m.group(1)
+            elif m and m.group(1) == current:
+                current = None
+            elif "WorkerLostError" in line or "Connection to broker lost" in line:
+                current = None
+        return current
 
     def kill_when_running(
         self, name: str, kill: Any, settle_s: float = KILL_SETTLE_S, timeout: float = 60
     ) -> str:
         """Call ``kill()`` once worker ``name`` has been running one chunk for ``settle_s``;
-        that chunk's id.
+        that chunk's id (see ``when_running``)."""
+        return self.when_running([name], lambda _: kill(), settle_s, timeout)[1]
+
+    def when_running(
+        self,
+        names: list[str],
+        action: Any,
+        settle_s: float = KILL_SETTLE_S,
+        timeout: float = 60,
+    ) -> tuple[str, str]:
+        """Call ``action(name)`` for the first of ``names`` that has been running one chunk
+        for ``settle_s``; that worker and chunk id.
 
         Why the settling: right after a worker receives a retried (ETA) task Celery raises
         its prefetch and fetches another message, and kombu's Redis transport takes a
         message off the queue (BRPOP) and records it as unacknowledged (HSET) in two steps;
         a kill, or Redis going away, between the two loses that message (README, Known
         limits). A kill timed exactly on a receipt would hit that window far more often
-        than chance; this test is about a worker dying mid-chunk."""
+        than chance; these tests are about a worker dying mid-chunk."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            task = self.running_chunk(name)
-            if task is not None:
+            for name in names:
+                task = self.running_chunk(name)
+                if task is None:
+                    continue
                 time.sleep(settle_s)
                 if self.running_chunk(name) == task:
-                    kill()
-                    return task
+                    action(name)
+                    return name, task
             time.sleep(0.01)
-        raise TimeoutError(f"worker {name} ran no chunk for {settle_s} s within {timeout:.0f} s")
+        raise TimeoutError(f"{names} ran no chunk for {settle_s} s within {timeout:.0f} s")
 
     def cli_async(self, *args: str, **extra_env: str) -> subprocess.Popen[str]:
         """Start the real ``scanscribe`` command line; the caller waits for it."""

@@ -29,11 +29,12 @@ Why these for a Redis restart (broker and result backend are the same Redis):
   chord fails with ``TaskRevokedError('terminated')``: the pages of that chunk are lost
   (issue 8). With retries the write waits for Redis to come back, the task counts as
   cancelled-for-redelivery, and nothing is dropped. The same retries cover storing results,
-  reading them (``submit --wait``) and restoring groups. Turning cancellation off alone is
-  not enough: the chunk then finishes during the outage and fails to store its result and its
-  chord count (``ChordError('Join error: network:ConnectionError')``). The retries are bounded
-  (``BACKEND_MAX_RETRIES``, about 2 minutes) so that a Redis that stays away fails the batch
-  visibly instead of hanging every worker; a resubmit then finishes it.
+  reading them (``submit --wait``; its pub/sub reconnects by the transport's
+  ``retry_policy``, set to the same budget) and restoring groups. Turning cancellation off
+  alone is not enough: the chunk then finishes during the outage and fails to store its
+  result and its chord count (``ChordError('Join error: network:ConnectionError')``). The
+  retries are bounded (``BACKEND_MAX_RETRIES``, about 2 minutes) so that a Redis that stays
+  away fails the batch visibly instead of hanging every worker; a resubmit then finishes it.
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ PREFIX_TASK = TASK_PREFIX + "transcribe_prefix"
 
 RESTORE_SWEEPS_PER_TIMEOUT: int = 4
 """How many times per visibility timeout workers look for abandoned messages."""
+
+BACKEND_RECONNECT_MAX_S: float = 4.0
+"""Longest pause between reconnects of the result backend's pub/sub (seconds): with
+BACKEND_MAX_RETRIES (32) about 2 minutes in all, like the other backend retries."""
 
 MAX_RESTORE_INTERVAL_S: float = 10.0
 """kombu's default sweep interval; a short visibility timeout sweeps more often."""
@@ -80,7 +85,17 @@ def celery_config(s: Settings) -> dict[str, Any]:
         "result_backend_always_retry": True,
         "result_backend_max_retries": s.backend_max_retries,
         "broker_transport_options": transport,
-        "result_backend_transport_options": {"visibility_timeout": s.visibility_timeout_s},
+        "result_backend_transport_options": {
+            "visibility_timeout": s.visibility_timeout_s,
+            # The pub/sub a waiting client listens on reconnects by this policy, not by
+            # result_backend_max_retries; Celery's default gives up after ~20 s.
+            "retry_policy": {
+                "max_retries": s.backend_max_retries,
+                "interval_start": 0,
+                "interval_step": 1,
+                "interval_max": BACKEND_RECONNECT_MAX_S,
+            },
+        },
         "broker_connection_retry_on_startup": True,
         "task_soft_time_limit": s.soft_time_limit_s,
         "task_time_limit": s.time_limit_s,

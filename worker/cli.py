@@ -7,11 +7,9 @@ Celery, boto3 and the settings are imported inside the command functions, so loc
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import sys
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,12 +18,6 @@ from ocr.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, build_parser
 POLL_INTERVAL_S: float = 0.25
 """How often ``submit --wait`` and ``retrain --wait`` look at the result backend."""
 
-START_TIMEOUT_S: float = 3600.0
-"""How long ``--wait`` waits for a worker to pick up the batch before giving up."""
-
-STALL_MARGIN_S: float = 60.0
-"""Beyond the visibility timeout plus a chunk's time limit (the longest a chunk can take to
-come back after its worker died), how long ``--wait`` accepts no progress at all."""
 
 BLAS_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -225,104 +217,9 @@ def cmd_submit(args: argparse.Namespace) -> int:
     print(result.id, flush=True)
     if not args.wait:
         return EXIT_OK
+    from worker.follow import wait_for_batch
+
     return wait_for_batch(result.id, show=True, timeout=args.timeout)
-
-
-def wait_for_batch(batch_id: str, show: bool = True, timeout: float | None = None) -> int:
-    """Follow a batch to its end with a progress bar; the exit code of ``submit --wait``.
-
-    Waits as long as the batch makes progress: it gives up only when no chunk has finished
-    for longer than a chunk can take to come back after its worker died (visibility timeout
-    + time limit), or after ``timeout`` seconds in all when given. A failed batch is shown
-    as failed (the bar counts only chunks that succeeded), with the reason."""
-    from celery.exceptions import TimeoutError as CeleryTimeout
-    from celery.result import AsyncResult, GroupResult
-    from tqdm import tqdm
-
-    from schemas.tasks import BatchStarted, BatchSummary
-    from worker.celery_app import app
-    from worker.settings import get_settings
-
-    s = get_settings()
-    stall_s = s.visibility_timeout_s + s.time_limit_s + STALL_MARGIN_S
-    overall = time.monotonic() + timeout if timeout is not None else float("inf")
-    try:
-        started = BatchStarted(
-            **AsyncResult(batch_id, app=app).get(
-                timeout=max(
-                    0.0, min(overall, time.monotonic() + START_TIMEOUT_S) - time.monotonic()
-                )
-            )
-        )
-    except Exception as e:  # noqa: BLE001 - a timeout, the task's own error, Redis gone
-        return _fail("submit", f"batch {batch_id} FAILED to start: {type(e).__name__}: {e}", 2)
-    if started.callback_id is None or started.group_id is None:
-        print(f"batch {batch_id}: no images or PDFs found", file=sys.stderr)
-        return EXIT_OK
-    bar = tqdm(total=started.files, unit="file", file=sys.stderr, disable=not show)
-    counted: set[str] = set()
-    failed_chunks = 0
-    last_progress = time.monotonic()
-    try:
-        group = GroupResult.restore(started.group_id, app=app)
-        callback = AsyncResult(started.callback_id, app=app)
-        while not callback.ready():
-            now = time.monotonic()
-            if now > overall or now - last_progress > stall_s:
-                why = "--timeout reached" if now > overall else f"no progress for {stall_s:.0f} s"
-                bar.close()
-                return _fail(
-                    "submit",
-                    f"batch {batch_id}: gave up waiting ({why}); "
-                    f"`scanscribe status {batch_id}` follows it",
-                    2,
-                )
-            for child in group.results if group is not None else []:
-                if child.id not in counted and child.ready():
-                    counted.add(child.id)
-                    last_progress = now
-                    if child.successful():
-                        bar.update(len(child.result))
-                    else:
-                        failed_chunks += 1
-                        bar.set_postfix_str(f"{failed_chunks} chunk(s) FAILED")
-            # Returns as soon as the summary is stored (Redis pub/sub), else after one interval.
-            with contextlib.suppress(CeleryTimeout):
-                callback.get(timeout=POLL_INTERVAL_S, propagate=False, disable_sync_subtasks=False)
-        ok = callback.successful()
-        result = callback.result
-    except Exception as e:  # noqa: BLE001 - the result backend gone for longer than its retries
-        bar.close()
-        return _fail(
-            "submit",
-            f"batch {batch_id} FAILED: lost the result backend ({type(e).__name__}: {e}); "
-            "resubmit the same command when it is back: finished pages are skipped",
-            2,
-        )
-    if not ok:
-        bar.close()
-        return _fail(
-            "submit",
-            f"batch {batch_id} FAILED: {result!r}; resubmit the same command to finish it "
-            "(finished pages are skipped)",
-            2,
-        )
-    bar.update(started.files - bar.n)
-    bar.close()
-    summary = BatchSummary(**result)
-    _print_summary(summary)
-    return EXIT_OK if summary.pages_failed == 0 else EXIT_FAILED
-
-
-def _print_summary(s: Any) -> None:
-    print(
-        f"batch {s.batch_id}: {s.files} files, pages done {s.pages_done}, skipped "
-        f"{s.pages_skipped}, failed {s.pages_failed}, flagged characters {s.flagged_chars}, "
-        f"model {s.model_version}, {s.seconds:.1f} s, {s.pages_per_second:.2f} pages/s",
-        file=sys.stderr,
-    )
-    for f in s.failed:
-        print(f"  failed: {f.key} ({', '.join(f.errors)})", file=sys.stderr)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -352,7 +249,14 @@ def cmd_status(args: argparse.Namespace) -> int:
                 state["state"] = "FAILED"
                 state["error"] = repr(callback.result)
             else:
-                state["state"] = "RUNNING"
+                from worker.follow import lost_chunks
+                from worker.settings import get_settings
+
+                waiting = [c for c in children if not c.ready()] or [callback]
+                lost = lost_chunks(get_settings().broker_url, waiting)
+                state["state"] = "FAILED" if lost else "RUNNING"
+                if lost:
+                    state["error"] = f"chunk(s) lost by the broker: {', '.join(lost)}; resubmit"
         else:
             state["state"] = "DONE"
     if args.json:
