@@ -122,6 +122,9 @@ def read_result(store: Store, key: str) -> PageResult | None:
         data = store.read(key).data
     except NotFound:
         return None
+    except StoreError as e:  # e.g. a symlink out of SOURCE: never followed
+        log.warning("%s left out of the queue: %s", key, e)
+        return None
     try:
         return PageResult.model_validate_json(data)
     except ValidationError as e:
@@ -181,8 +184,8 @@ class Queue:
 
 
 def build_queue(store: Store, threshold: float) -> Queue:
-    """Read every page result under the store's root; decided items come from the review
-    records and from characters already marked reviewed in the results."""
+    """Read every page result under the store's root; which items are decided comes from
+    the review records."""
     items: list[Item] = []
     results: set[str] = set()
     records: dict[str, ReviewRecord] = {}
