@@ -120,6 +120,22 @@ _env = Environment(
 )
 
 
+DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+def describe(char: str) -> str:
+    """ "letter O" / "digit 0 (zero)": in many fonts O and 0, I and 1 look alike, and telling
+    them apart is the very decision asked for."""
+    if char.isdigit():
+        return f"digit {char} ({DIGIT_NAMES[int(char)]})"
+    if char.isalpha():
+        return f"letter {char}"
+    return f"mark {char}"
+
+
+_env.globals["describe"] = describe
+
+
 def _css(colour: tuple[int, int, int]) -> str:
     return "rgb({}, {}, {})".format(*colour)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from worker_harness import free_port, wait_for
 
 from ocr.batch import BatchOptions, collect_inputs, run_batch
 from ocr.export import to_json, to_text
@@ -17,7 +18,6 @@ from ocr.imageio import read_pages_from_bytes
 from ocr.model import DEFAULT_MODEL_DIR, load_model
 from ocr.pipeline import transcribe_page
 from ocr.synth import SynthStyle, make_pages, save_page
-from worker_harness import free_port, wait_for
 
 BATCH_PAGES = 3
 SERVER_START_S = 20.0
