@@ -29,7 +29,7 @@ from ocr.overlay import FLAG_COLOUR, confidence_colour
 from review.decisions import NOT_A_CHARACTER, Change, DecisionConflict, DecisionError, decide
 from review.images import ImageUnavailable, PageImages
 from review.queue import Item, Queue, build_queue, decision_token, read_record, read_result
-from review.security import MAX_BODY_BYTES, SecurityMiddleware
+from review.security import HEALTH_PATH, MAX_BODY_BYTES, SecurityMiddleware
 from review.store import Store, StoreError
 from schemas.page import PageResult, ReviewStatus
 from schemas.review import CharacterRef, ReviewDecision
@@ -428,11 +428,17 @@ async def page_image(request: Request) -> Response:
     )
 
 
+async def healthz(request: Request) -> Response:
+    """For container health checks: answers without the token and tells nothing."""
+    return Response("ok\n", media_type="text/plain")
+
+
 def create_app(config: ReviewConfig, store: Store, crops: Store, images: PageImages) -> Starlette:
     """The application over ``store`` (SOURCE) writing crops to ``crops`` (DEST)."""
     queue = build_queue(store, config.threshold)
     routes = [
         Route("/", queue_page),
+        Route(HEALTH_PATH, healthz),
         Route("/img/line/{i:int}.png", line_image),
         Route("/img/char/{i:int}.png", char_image),
         Route("/page", page_view),

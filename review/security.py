@@ -29,6 +29,8 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 TOKEN_COOKIE = "scanscribe_review_token"
 TOKEN_PARAM = "token"
 CSRF_HEADER = "x-csrf-token"
+HEALTH_PATH = "/healthz"
+"""Answered without the token (container health checks); it says "ok" and nothing else."""
 
 MAX_BODY_BYTES: int = 16 * 1024
 """A decision is a few hundred bytes; a whole corrected word well under 2 KB."""
@@ -95,6 +97,8 @@ class SecurityMiddleware:
         host = request.headers.get("host", "")
         if self.loopback and not is_loopback(_host_name(host)):
             return PlainTextResponse(f"host {host!r} is not served here", status_code=421)
+        if request.url.path == HEALTH_PATH and request.method in SAFE_METHODS:
+            return None
         if self.token:
             refused = self._check_token(request)
             if refused is not None:

@@ -265,6 +265,8 @@ def test_token_is_required_off_loopback(
 
     c = serve(servers, build_app(str(out), str(out / "c"), "t", THRESHOLD, TOKEN, False))
     assert c.get("/").status_code == 401
+    assert c.get("/page.jpg", params={"r": "page_00.json"}).status_code == 401
+    assert c.get("/healthz").text == "ok\n"  # for the container's health check only
     assert c.get("/", params={"token": "wrong"}).status_code == 401
     r = c.get("/", params={"token": TOKEN, "i": "0"}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/?i=0"
