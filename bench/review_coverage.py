@@ -22,8 +22,8 @@ from pathlib import Path
 
 from pages import synthetic_dir
 
-from ocr.imageio import read_pages
-from ocr.model import DEFAULT_MODEL_DIR, load_model
+from ocr.io.imageio import read_pages
+from ocr.model.store import DEFAULT_MODEL_DIR, load_model
 from ocr.pipeline import transcribe_page
 from review.queue import PUNCTUATION
 

@@ -25,7 +25,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ocr.overlay import FLAG_COLOUR, confidence_colour
+from ocr.io.overlay import FLAG_COLOUR, confidence_colour
 from review.decisions import NOT_A_CHARACTER, Change, DecisionConflict, DecisionError, decide
 from review.images import ImageUnavailable, PageImages
 from review.queue import Item, Queue, build_queue, decision_token, read_record, read_result

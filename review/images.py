@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 
-from ocr.imageio import InputError, PageImage, read_pages_from_bytes
+from ocr.io.imageio import InputError, PageImage, read_pages_from_bytes
 from schemas.page import PageResult
 
 CACHED_PAGES: int = 12

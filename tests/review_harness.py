@@ -13,9 +13,9 @@ import uvicorn
 from worker_harness import free_port, wait_for
 
 from ocr.batch import BatchOptions, collect_inputs, run_batch
-from ocr.export import to_json, to_text
-from ocr.imageio import read_pages_from_bytes
-from ocr.model import DEFAULT_MODEL_DIR, load_model
+from ocr.io.export import to_json, to_text
+from ocr.io.imageio import read_pages_from_bytes
+from ocr.model.store import DEFAULT_MODEL_DIR, load_model
 from ocr.pipeline import transcribe_page
 from ocr.synth import SynthStyle, make_pages, save_page
 

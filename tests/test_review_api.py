@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 from review_harness import ServerThread, local_batch, s3_batch
 
-from ocr.datasets.base import load
+from ocr.training.datasets import load
 from review.queue import build_queue, is_result_key, needs_review
 from review.server import build_app
 from review.store import ABSENT, Conflict, LocalStore, S3Store, StoreError, check_key, open_store

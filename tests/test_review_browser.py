@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from review_harness import ServerThread, local_batch
 
-from ocr.datasets.base import load
+from ocr.training.datasets import load
 from review.queue import build_queue, review_key, text_key
 from review.server import build_app
 from review.store import LocalStore
