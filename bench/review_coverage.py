@@ -72,9 +72,7 @@ def page_characters(image: Path, rec: object) -> tuple[list[Seen], int]:
                     continue  # found by shape, never asked about: neither asked nor counted
                 wrong = best is None or truth_chars[best][0] != c.text
                 seen.append(Seen(c.confidence, c.flag is not None, wrong))
-    missed = sum(
-        1 for i, (ch, _) in enumerate(truth_chars) if i not in found and ch != PUNCTUATION
-    )
+    missed = sum(1 for i, (ch, _) in enumerate(truth_chars) if i not in found and ch != PUNCTUATION)
     return seen, missed
 
 

@@ -25,6 +25,8 @@ from review.store import ABSENT, Conflict, NotFound, Store
 from schemas.page import CharacterReview, PageResult, ReviewStatus
 from schemas.review import CharacterRef, ReviewDecision, ReviewRecord
 
+TEXT_TYPE = "text/plain; charset=utf-8"
+
 MAX_ATTEMPTS: int = 8
 """Conditional writes retried this often when other reviewers keep writing the same page."""
 
@@ -208,25 +210,31 @@ def sync_result(store: Store, key: str) -> PageResult:
         if data == before.data:
             break
         try:
-            store.write(key, data, "application/json", expected=before.version)
+            store.write(
+                key, data, "application/json", expected=before.version, metadata=before.metadata
+            )
         except Conflict:
             continue
         break
     else:
         raise DecisionConflict(f"{store.describe(key)} kept changing; try again", None, key)
+    txt = text_key(key)
     for _ in range(MAX_ATTEMPTS):
-        txt = text_key(key)
-        version = store.version(txt)
+        try:
+            old = store.read(txt)
+            version, metadata, old_text = old.version, old.metadata, old.data
+        except NotFound:
+            version, metadata, old_text = ABSENT, {}, None
         current = PageResult.model_validate_json(store.read(key).data)
         text = (current.text + "\n").encode()
+        if old_text == text:
+            return current
         try:
-            if version != ABSENT and store.read(txt).data == text:
-                return current
-            store.write(txt, text, "text/plain; charset=utf-8", expected=version)
+            store.write(txt, text, TEXT_TYPE, expected=version, metadata=metadata)
         except Conflict:
             continue
         return current
-    raise DecisionConflict(f"{store.describe(text_key(key))} kept changing; try again", None, key)
+    raise DecisionConflict(f"{store.describe(txt)} kept changing; try again", None, key)
 
 
 def decide(

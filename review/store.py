@@ -17,7 +17,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
@@ -48,6 +48,8 @@ class Versioned:
     data: bytes
     version: str
     """Opaque: a content hash locally, the ETag on S3."""
+    metadata: dict[str, str] = field(default_factory=dict)
+    """S3 user metadata (the worker's idempotency marks live there); empty locally."""
 
 
 def check_key(key: str) -> str:
@@ -79,9 +81,17 @@ class Store(Protocol):
         """The current version, or ABSENT."""
         ...
 
-    def write(self, key: str, data: bytes, content_type: str, expected: str | None = None) -> str:
+    def write(
+        self,
+        key: str,
+        data: bytes,
+        content_type: str,
+        expected: str | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> str:
         """Write atomically; with ``expected`` (a version, or ABSENT for "must not exist"),
-        only when the document is still at that version, else Conflict. The new version."""
+        only when the document is still at that version, else Conflict. ``metadata`` is kept
+        on S3 (pass what was read, or a rewrite drops it). The new version."""
         ...
 
     def delete(self, key: str) -> None:
@@ -136,7 +146,14 @@ class LocalStore:
         except NotFound:
             return ABSENT
 
-    def write(self, key: str, data: bytes, content_type: str, expected: str | None = None) -> str:
+    def write(
+        self,
+        key: str,
+        data: bytes,
+        content_type: str,
+        expected: str | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> str:
         target = self.path(key)
         with self.transaction():
             if expected is not None and self.version(key) != expected:
@@ -217,7 +234,7 @@ class S3Store:
             raise
         with contextlib.closing(r["Body"]) as body:
             data = body.read()
-        return Versioned(data, r["ETag"].strip('"'))
+        return Versioned(data, r["ETag"].strip('"'), dict(r.get("Metadata", {})))
 
     def version(self, key: str) -> str:
         from botocore.exceptions import ClientError
@@ -230,7 +247,14 @@ class S3Store:
             raise
         return str(r["ETag"]).strip('"')
 
-    def write(self, key: str, data: bytes, content_type: str, expected: str | None = None) -> str:
+    def write(
+        self,
+        key: str,
+        data: bytes,
+        content_type: str,
+        expected: str | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> str:
         from botocore.exceptions import ClientError
 
         kwargs: dict[str, Any] = {}
@@ -244,6 +268,7 @@ class S3Store:
                 Key=self.full_key(key),
                 Body=data,
                 ContentType=content_type,
+                Metadata=metadata or {},
                 **kwargs,
             )
         except ClientError as e:

@@ -20,6 +20,7 @@ from ocr.pipeline import transcribe_page
 from ocr.synth import SynthStyle, make_pages, save_page
 
 BATCH_PAGES = 3
+WORKER_MARK = "source-etag"
 SERVER_START_S = 20.0
 
 
@@ -52,8 +53,10 @@ def s3_batch(client: Any, bucket: str, root: Path, n: int = BATCH_PAGES) -> str:
         uri = f"s3://{bucket}/in/{path.name}"
         client.put_object(Bucket=bucket, Key=f"in/{path.name}", Body=data)
         result = transcribe_page(next(read_pages_from_bytes(data, uri)), rec)
-        client.put_object(Bucket=bucket, Key=f"out/{path.stem}.json", Body=to_json(result))
-        client.put_object(Bucket=bucket, Key=f"out/{path.stem}.txt", Body=to_text(result))
+        meta = {WORKER_MARK: "etag-of-the-source"}  # the worker's idempotency marks
+        for suffix, body in ((".txt", to_text(result)), (".json", to_json(result))):
+            key = f"out/{path.stem}{suffix}"
+            client.put_object(Bucket=bucket, Key=key, Body=body, Metadata=meta)
     return f"s3://{bucket}/out/"
 
 

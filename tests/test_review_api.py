@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image
-from review_harness import ServerThread, local_batch, s3_batch
+from review_harness import WORKER_MARK, ServerThread, local_batch, s3_batch
 
 from ocr.training.datasets import load
 from review.queue import build_queue, is_result_key, needs_review
@@ -174,6 +174,9 @@ def test_decisions_write_record_result_text_and_crops(
         txt = place.store.read(key[: -len(".json")] + ".txt").data.decode()
         assert txt == result.text + "\n" and word.text in txt
         assert d.crop is not None and d.crop.startswith(f"{text}/{result.source.sha256}-")
+        if place.client is not None:  # the worker's marks survive the rewrite
+            for doc in (key, key[: -len(".json")] + ".txt"):
+                assert WORKER_MARK in place.store.read(doc).metadata
         png = place.crops_store.read(d.crop).data
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
 

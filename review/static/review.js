@@ -31,12 +31,23 @@
     }).catch(function (e) { busy = false; show("Not saved: " + e); });
   }
 
+  // Key press to the next item fully drawn (images included), measured across the page load:
+  // shown to nobody, read by bench/review_latency.py from data-roundtrip-ms.
+  window.addEventListener("load", function () {
+    var at = sessionStorage.getItem("scanscribe-key-at");
+    if (at !== null) {
+      sessionStorage.removeItem("scanscribe-key-at");
+      body.dataset.roundtripMs = String(Date.now() - parseInt(at, 10));
+    }
+  });
+
   function queueView() {
     var item = parseInt(body.dataset.item, 10);
     var reading = body.dataset.reading;
     var notChar = body.dataset.notchar;
     function go(i) { if (i !== "") { location.assign("/?i=" + i); } }
     function decide(text) {
+      sessionStorage.setItem("scanscribe-key-at", String(Date.now()));
       post("/api/decide", { item: item, text: text, seen: body.dataset.seen }, function (j) {
         document.getElementById("progress").textContent = j.reviewed + " of " + j.total + " reviewed";
         location.assign(j.next === null ? "/" : "/?i=" + j.next);
