@@ -19,7 +19,6 @@ Target (issue 12): under 150 ms per keystroke round trip on this machine.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import socket
@@ -113,30 +112,13 @@ def over_http(base: str, keys: int) -> dict[str, list[float]]:
 
 
 def in_browser(base: str, keys: int, profile: Path) -> list[float]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
 
-    os.environ["SE_OFFLINE"] = "true"
-    options = Options()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    driver: Any = webdriver.Chrome(
-        service=Service(executable_path="/usr/bin/chromedriver"), options=options
-    )
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from review_harness import chromium  # the browser tests' Chromium, flags and all
+
+    driver: Any = chromium(profile)
     out = []
     try:
         driver.get(base + "/")

@@ -60,6 +60,39 @@ def s3_batch(client: Any, bucket: str, root: Path, n: int = BATCH_PAGES) -> str:
     return f"s3://{bucket}/out/"
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1100,780",
+)
+"""Debian's Chromium, quiet: no network of its own, no updates, no sync, a fresh profile."""
+
+
+def chromium(profile: Path) -> Any:
+    """A Selenium driver of Debian's chromium through Debian's chromedriver, both by path, so
+    Selenium Manager never downloads a browser or a driver."""
+    import os
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    os.environ["SE_OFFLINE"] = "true"
+    options = Options()
+    options.binary_location = str(CHROMIUM)
+    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+
+
 class ServerThread:
     """The app served by a real uvicorn server in a thread of the test process."""
 

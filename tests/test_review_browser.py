@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from review_harness import ServerThread, local_batch
+from review_harness import CHROMEDRIVER, CHROMIUM, ServerThread, chromium, local_batch
 
 from ocr.training.datasets import load
 from review.queue import build_queue, review_key, text_key
@@ -23,19 +23,6 @@ from review.store import LocalStore
 from schemas.page import PageResult
 from schemas.review import ReviewRecord
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1100,780",
-)
 THRESHOLD = 0.8
 WAIT_S: float = 30.0
 """Generous: the 2-core machine may be running other test suites at the same time."""
@@ -48,16 +35,8 @@ def browser(tmp_path: Path) -> Iterator[Any]:
             "Debian's chromium and chromium-driver are not installed (`make tools` installs "
             "them as root)"
         )
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must never fetch a browser or driver
-    options = Options()
-    options.binary_location = str(CHROMIUM)
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    pytest.importorskip("selenium.webdriver")
+    driver = chromium(tmp_path / "profile")
     driver.set_page_load_timeout(WAIT_S)
     yield driver
     driver.quit()
