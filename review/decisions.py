@@ -100,6 +100,8 @@ def apply_record(result: PageResult, record: ReviewRecord) -> PageResult:
             char = out.lines[ref.line].words[ref.word].characters[ref.char]
         except IndexError:
             continue  # a record of an older result of this page: nothing to apply it to
+        if char.box != d.box:
+            continue  # the page was transcribed again and this box is another character
         original = char.review.original if char.review is not None else char.text
         char.review = CharacterReview(
             status=d.status, original=original, reviewer=d.reviewer, at=d.at
@@ -145,8 +147,12 @@ def _commit(
     for _ in range(MAX_ATTEMPTS):
         result = PageResult.model_validate_json(store.read(key).data)
         record, version = _read_record(store, key, result)
-        if record.source_sha256 != result.source.sha256:
-            raise DecisionError(f"{store.describe(review_key(key))} is for another source file")
+        if record.source_sha256 != result.source.sha256 or record.model != result.model:
+            raise DecisionError(
+                f"{store.describe(review_key(key))} records decisions on an earlier result "
+                f"(another source file or model) than {store.describe(key)}; move it aside "
+                "to review the new result"
+            )
         latest = record.latest()
         for change in changes:
             check_change(result, change)

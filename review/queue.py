@@ -148,6 +148,12 @@ class Queue:
     results: set[str]
     decided: dict[tuple[str, CharacterRef], ReviewDecision] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    boxes: dict[str, dict[CharacterRef, tuple[int, int, int, int]]] = field(default_factory=dict)
+    """Per page, the box of each queued character: a decision counts only on its own box."""
+
+    def __post_init__(self) -> None:
+        for it in self.items:
+            self.boxes.setdefault(it.result_key, {})[it.ref] = it.box
 
     def index_of(self, key: str, ref: CharacterRef) -> int | None:
         for i, item in enumerate(self.items):
@@ -178,9 +184,11 @@ class Queue:
         """Take a page's decisions as they are stored now (ours or another reviewer's)."""
         if record is None:
             return
+        boxes = self.boxes.get(key, {})
         with self.lock:
             for ref, d in record.latest().items():
-                self.decided[(key, ref)] = d
+                if boxes.get(ref) == tuple(d.box):  # not a decision on an earlier result
+                    self.decided[(key, ref)] = d
 
 
 def build_queue(store: Store, threshold: float) -> Queue:

@@ -382,3 +382,30 @@ def test_crop_image_is_the_character_box_of_the_page(
     for view in ("line", "char"):
         r = c.get(f"/img/{view}/{page['item']}.png")
         assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+
+
+def test_a_record_of_an_earlier_result_is_not_applied_to_a_new_one(
+    out: Path, servers: list[ServerThread]
+) -> None:
+    c = serve(servers, build_app(str(out), str(out / "c"), "dave", THRESHOLD))
+    page = open_item(c, 0)
+    assert decide(c, page, page["reading"]).status_code == 200
+    item = build_queue(LocalStore(out), THRESHOLD).items[0]
+    record_path = out / item.result_key.replace(".json", ".review.json")
+    record = ReviewRecord.model_validate_json(record_path.read_bytes())
+    old = record.model_copy(deep=True)
+    old.model.version = "an-earlier-model"  # as if the page was transcribed again since
+    record_path.write_text(old.model_dump_json())
+    again = open_item(c, 0)
+    r = decide(c, again, other_than(again["reading"]))
+    assert r.status_code == 422 and "earlier result" in r.json()["message"]
+    assert ReviewRecord.model_validate_json(record_path.read_bytes()) == old  # untouched
+
+    moved = record.model_copy(deep=True)
+    moved.decisions[0].box = [0, 0, 1, 1]  # a decision about a box this result does not have
+    fresh = build_queue(LocalStore(out), THRESHOLD)
+    fresh.decided.clear()  # forget what build_queue read from disk
+    fresh.update(item.result_key, moved)
+    assert fresh.reviewed() == 0
+    fresh.update(item.result_key, record)
+    assert fresh.reviewed() == 1
