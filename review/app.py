@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,9 +29,10 @@ from starlette.staticfiles import StaticFiles
 from ocr.io.overlay import FLAG_COLOUR, confidence_colour
 from review.decisions import NOT_A_CHARACTER, Change, DecisionConflict, DecisionError, decide
 from review.images import ImageUnavailable, PageImages
-from review.queue import Item, Queue, build_queue, decision_token, read_record, read_result
+from review.queue import Queue, build_queue, decision_token, read_record, read_result
 from review.security import HEALTH_PATH, MAX_BODY_BYTES, SecurityMiddleware
 from review.store import Store, StoreError
+from review.views import ItemViews
 from schemas.page import PageResult, ReviewStatus
 from schemas.review import CharacterRef, ReviewDecision
 
@@ -76,6 +78,29 @@ class ReviewState:
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     refreshed_at: float = field(default_factory=time.monotonic)
     originals: dict[str, PageResult] = field(default_factory=dict)
+    views: ItemViews | None = None
+    refreshing: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.views = ItemViews(self.queue.items, self.images, self.result)
+
+    def refresh_soon(self) -> None:
+        """Re-read every record in a background thread when they are stale (on S3 that is
+        one GET a page: not something a keystroke should wait for)."""
+        if time.monotonic() - self.refreshed_at < REFRESH_ALL_AFTER_S:
+            return
+        if not self.refreshing.acquire(blocking=False):
+            return  # one is running
+
+        def run() -> None:
+            try:
+                self.refresh()
+            except (StoreError, OSError, ValidationError) as e:
+                log.warning("refreshing the review records failed: %s", e)
+            finally:
+                self.refreshing.release()
+
+        threading.Thread(target=run, name="review-refresh", daemon=True).start()
 
     def result(self, key: str) -> PageResult:
         """A page result as first read: boxes and source never change, only texts do."""
@@ -171,8 +196,7 @@ async def queue_page(request: Request) -> Response:
     raw = request.query_params.get("i")
 
     def prepare() -> int | None:
-        if time.monotonic() - state.refreshed_at > REFRESH_ALL_AFTER_S:
-            state.refresh()
+        state.refresh_soon()
         if raw is not None:
             i = int(raw) if raw.isdigit() else -1
             if not 0 <= i < len(q.items):
@@ -192,6 +216,8 @@ async def queue_page(request: Request) -> Response:
         return None
 
     i = await run_in_threadpool(prepare)
+    if i is not None and i >= 0 and state.views is not None:
+        state.views.prefetch(i, lambda j: q.next_open(j))
     common = {
         "csrf": state.csrf,
         "total": len(q.items),
@@ -209,44 +235,25 @@ async def queue_page(request: Request) -> Response:
     return _html("queue.html", **common, **_item_context(state, i))
 
 
-def _item(request: Request) -> tuple[ReviewState, Item]:
+async def _item_view(request: Request, kind: str) -> Response:
     state: ReviewState = request.app.state.review
     i = int(request.path_params["i"])
-    if not 0 <= i < len(state.queue.items):
-        raise IndexError(i)
-    return state, state.queue.items[i]
-
-
-def _png(data: bytes) -> Response:
+    if not 0 <= i < len(state.queue.items) or state.views is None:
+        return Response("no such item", status_code=404)
+    views = state.views
+    try:
+        data = await run_in_threadpool(views.get, i, kind)
+    except (ImageUnavailable, StoreError) as e:
+        return Response(str(e), status_code=404, media_type="text/plain")
     return Response(data, media_type="image/png", headers={"Cache-Control": CACHE_IMAGES})
 
 
 async def line_image(request: Request) -> Response:
-    try:
-        state, item = _item(request)
-        data = await run_in_threadpool(
-            lambda: state.images.line_view(
-                state.result(item.result_key), item.line_box, item.word_box, item.box
-            )
-        )
-    except IndexError:
-        return Response("no such item", status_code=404)
-    except (ImageUnavailable, StoreError) as e:
-        return Response(str(e), status_code=404, media_type="text/plain")
-    return _png(data)
+    return await _item_view(request, "line")
 
 
 async def char_image(request: Request) -> Response:
-    try:
-        state, item = _item(request)
-        data = await run_in_threadpool(
-            lambda: state.images.char_view(state.result(item.result_key), item.line_box, item.box)
-        )
-    except IndexError:
-        return Response("no such item", status_code=404)
-    except (ImageUnavailable, StoreError) as e:
-        return Response(str(e), status_code=404, media_type="text/plain")
-    return _png(data)
+    return await _item_view(request, "char")
 
 
 def _known_result(state: ReviewState, key: str | None) -> str | None:
@@ -291,7 +298,13 @@ def _decide_item(state: ReviewState, body: DecideBody) -> str | None:
     text = body.text.upper() if body.text is not None else None
     change = Change(ref=item.ref, status=_status_of(item.text, text), text=text, seen=body.seen)
     record = decide(
-        state.store, state.crops, state.images, item.result_key, [change], state.config.reviewer
+        state.store,
+        state.crops,
+        state.images,
+        item.result_key,
+        [change],
+        state.config.reviewer,
+        state.result(item.result_key),
     )
     q.update(item.result_key, record)
     return item.result_key
@@ -327,7 +340,9 @@ def _decide_word(state: ReviewState, body: WordBody) -> str | None:
         text = None if typed == NOT_A_CHARACTER_KEY else typed
         ref = CharacterRef(line=body.line, word=body.word, char=ci)
         changes.append(Change(ref=ref, status=_status_of(original, text), text=text, seen=seen))
-    record = decide(state.store, state.crops, state.images, key, changes, state.config.reviewer)
+    record = decide(
+        state.store, state.crops, state.images, key, changes, state.config.reviewer, result
+    )
     state.queue.update(key, record)
     return key
 

@@ -92,9 +92,9 @@ def check_change(result: PageResult, change: Change) -> None:
 
 
 def apply_record(result: PageResult, record: ReviewRecord) -> PageResult:
-    """The result with every decision in force applied and the texts rebuilt; characters
-    marked not-a-character stay (with their box) but leave the word's text."""
-    out = result.model_copy(deep=True)
+    """Apply every decision in force to ``result`` (in place: callers pass a freshly read
+    copy) and rebuild the texts; not-a-character boxes stay but leave the word's text."""
+    out = result
     for ref, d in record.latest().items():
         try:
             char = out.lines[ref.line].words[ref.word].characters[ref.char]
@@ -141,11 +141,11 @@ def _read_record(store: Store, key: str, result: PageResult) -> tuple[ReviewReco
 
 
 def _commit(
-    store: Store, key: str, changes: list[Change], reviewer: str
-) -> tuple[PageResult, ReviewRecord, list[ReviewDecision]]:
-    """Step 1: append the decisions to the record with a conditional write."""
+    store: Store, key: str, result: PageResult, changes: list[Change], reviewer: str
+) -> tuple[ReviewRecord, list[ReviewDecision]]:
+    """Step 1: append the decisions to the record with a conditional write. ``result`` gives
+    the characters' boxes, readings and probabilities, which reviews never change."""
     for _ in range(MAX_ATTEMPTS):
-        result = PageResult.model_validate_json(store.read(key).data)
         record, version = _read_record(store, key, result)
         if record.source_sha256 != result.source.sha256 or record.model != result.model:
             raise DecisionError(
@@ -201,7 +201,7 @@ def _commit(
             store.write(review_key(key), _json(updated), "application/json", expected=version)
         except Conflict:
             continue
-        return result, updated, [latest[c.ref] for c in changes if c.ref in latest]
+        return updated, [latest[c.ref] for c in changes if c.ref in latest]
     raise DecisionConflict("the page kept changing under other reviewers; try again", None, key)
 
 
@@ -231,7 +231,8 @@ def sync_result(store: Store, key: str) -> PageResult:
             version, metadata, old_text = old.version, old.metadata, old.data
         except NotFound:
             version, metadata, old_text = ABSENT, {}, None
-        current = PageResult.model_validate_json(store.read(key).data)
+        now = store.read(key).data  # read AFTER the .txt: the same order argument
+        current = updated if now == data else PageResult.model_validate_json(now)
         text = (current.text + "\n").encode()
         if old_text == text:
             return current
@@ -250,15 +251,17 @@ def decide(
     key: str,
     changes: list[Change],
     reviewer: str,
+    result: PageResult | None = None,
 ) -> ReviewRecord:
     """Record ``changes`` on the page result ``key`` (all or none), write their crops and
-    update the result and its text. Raises DecisionConflict / DecisionError."""
+    update the result and its text. ``result``: the page's result as read before (boxes,
+    readings), to save reading it again. Raises DecisionConflict / DecisionError."""
     if not changes:
         raise DecisionError("nothing to decide")
     with store.transaction():
         # Cut the crops first: a page image that cannot be read refuses the decision before
         # anything is written, instead of leaving a record whose crop is missing.
-        before = PageResult.model_validate_json(store.read(key).data)
+        before = result or PageResult.model_validate_json(store.read(key).data)
         pictures = {}
         for change in changes:
             check_change(before, change)
@@ -266,7 +269,7 @@ def decide(
                 char = before.lines[change.ref.line].words[change.ref.word]
                 box = char.characters[change.ref.char].box
                 pictures[change.ref] = images.training_crop(before, _box(box))
-        _, record, previous = _commit(store, key, changes, reviewer)
+        record, previous = _commit(store, key, before, changes, reviewer)
         new = record.decisions[-len(changes) :]
         for d in new:
             if d.crop:

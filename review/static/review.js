@@ -31,39 +31,78 @@
     }).catch(function (e) { busy = false; show("Not saved: " + e); });
   }
 
-  // Key press to the next item fully drawn (images included), measured across the page load:
-  // shown to nobody, read by bench/review_latency.py from data-roundtrip-ms.
+  // Key press to the next item fully drawn (images included): shown to nobody, read by
+  // bench/review_latency.py from data-roundtrip-ms. Kept across a page load if there is one.
+  function drawn(at) {
+    var images = Array.prototype.slice.call(document.images);
+    Promise.all(images.map(function (im) { return im.decode().catch(function () {}); }))
+      .then(function () { document.body.dataset.roundtripMs = String(Date.now() - at); });
+  }
   window.addEventListener("load", function () {
     var at = sessionStorage.getItem("scanscribe-key-at");
     if (at !== null) {
       sessionStorage.removeItem("scanscribe-key-at");
-      body.dataset.roundtripMs = String(Date.now() - parseInt(at, 10));
+      document.body.dataset.roundtripMs = String(Date.now() - parseInt(at, 10));
     }
   });
 
   function queueView() {
-    var item = parseInt(body.dataset.item, 10);
-    var reading = body.dataset.reading;
-    var notChar = body.dataset.notchar;
-    function go(i) { if (i !== "") { location.assign("/?i=" + i); } }
+    // The next item's page is fetched while the reviewer looks at this one (its pictures
+    // too, into the browser cache), so a decision only waits for its own POST.
+    var ready = {};
+    function prefetch(i) {
+      if (i === "" || i === undefined || ready[i]) { return; }
+      ready[i] = fetch("/?i=" + i, { credentials: "same-origin" }).then(function (r) {
+        if (!r.ok) { throw new Error(r.statusText); }
+        return r.text();
+      }).then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        doc.querySelectorAll("img").forEach(function (im) { new Image().src = im.getAttribute("src"); });
+        return doc;
+      });
+      ready[i].catch(function () { delete ready[i]; });
+    }
+    function go(i, at, progress) {
+      if (i === "" || i === null) { location.assign("/"); return; }
+      var pending = ready[i];
+      if (!pending) {
+        if (at) { sessionStorage.setItem("scanscribe-key-at", String(at)); }
+        location.assign("/?i=" + i);
+        return;
+      }
+      delete ready[i];
+      pending.then(function (doc) {
+        document.title = doc.title;
+        document.body.replaceWith(document.adoptNode(doc.body));
+        history.replaceState(null, "", "/?i=" + i);
+        busy = false;
+        if (progress) { document.getElementById("progress").textContent = progress; }
+        if (at) { drawn(at); }
+        prefetch(document.body.dataset.next);
+      }).catch(function () { location.assign("/?i=" + i); });
+    }
     function decide(text) {
-      sessionStorage.setItem("scanscribe-key-at", String(Date.now()));
-      post("/api/decide", { item: item, text: text, seen: body.dataset.seen }, function (j) {
-        document.getElementById("progress").textContent = j.reviewed + " of " + j.total + " reviewed";
-        location.assign(j.next === null ? "/" : "/?i=" + j.next);
+      var at = Date.now();
+      var d = document.body.dataset;
+      var item = parseInt(d.item, 10);
+      post("/api/decide", { item: item, text: text, seen: d.seen }, function (j) {
+        if (j.next === null) { location.assign("/"); return; }
+        go(String(j.next), at, j.reviewed + " of " + j.total + " reviewed");
       }, "/?i=" + item + "&notice=conflict");
     }
     document.addEventListener("keydown", function (e) {
       if (e.ctrlKey || e.metaKey || e.altKey || busy) { return; }
+      var d = document.body.dataset;
       var k = e.key;
-      if (k === "Enter") { decide(reading); }
-      else if (k === "Backspace" || k === "ArrowLeft") { go(body.dataset.prev); }
-      else if (k === "ArrowRight") { go(body.dataset.next); }
-      else if (k === notChar || k === "Delete") { decide(null); }
+      if (k === "Enter") { decide(d.reading); }
+      else if (k === "Backspace" || k === "ArrowLeft") { busy = true; go(d.prev); }
+      else if (k === "ArrowRight") { busy = true; go(d.next); }
+      else if (k === d.notchar || k === "Delete") { decide(null); }
       else if (/^[a-zA-Z0-9]$/.test(k)) { decide(k.toUpperCase()); }
       else { return; }
       e.preventDefault();
     });
+    prefetch(document.body.dataset.next);
   }
 
   function place(el) {
