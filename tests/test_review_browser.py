@@ -156,3 +156,44 @@ def test_page_view_fixes_a_whole_word(browser: Any, tmp_path: Path) -> None:
     result = PageResult.model_validate_json((out / key).read_bytes())
     assert result.lines[line].words[index].text == fixed
     assert all(c.review is not None for c in result.lines[line].words[index].characters)
+
+
+def test_conflict_shows_a_message_and_reloads_the_stored_state(
+    browser: Any, tmp_path: Path
+) -> None:
+    import re
+
+    import httpx
+    from selenium.webdriver.common.keys import Keys
+
+    out = local_batch(tmp_path / "batch")
+    crops = str(tmp_path / "crops")
+    mine = ServerThread(build_app(str(out), crops, "me", THRESHOLD))
+    theirs = ServerThread(build_app(str(out), crops, "someone-else", THRESHOLD))
+    try:
+        browser.get(mine.url + "/?i=0")
+        _wait(browser, lambda d: d.find_element("id", "reading").text)
+        # Meanwhile another reviewer decides the same character on their own server.
+        other = httpx.Client(base_url=theirs.url)
+        html = other.get("/?i=0").text
+        csrf = re.search(r'data-csrf="([^"]+)"', html)
+        assert csrf is not None
+        r = other.post(
+            "/api/decide",
+            json={"item": 0, "text": None, "seen": ""},
+            headers={"X-CSRF-Token": csrf.group(1)},
+        )
+        assert r.status_code == 200
+        _press(browser, Keys.ENTER)
+        notice = _wait(browser, lambda d: d.find_element("id", "notice").text)
+        assert "Another reviewer decided this" in notice
+        assert "someone-else" in browser.find_element("id", "status").text
+        assert _body(browser, "item") == "0"
+    finally:
+        mine.stop()
+        theirs.stop()
+    item = build_queue(LocalStore(out), THRESHOLD).items[0]
+    record = ReviewRecord.model_validate_json((out / review_key(item.result_key)).read_bytes())
+    assert [(d.reviewer, d.status) for d in record.decisions] == [
+        ("someone-else", "not-a-character")
+    ]
