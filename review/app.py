@@ -12,6 +12,7 @@ import logging
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,10 @@ REFRESH_ALL_AFTER_S: float = 20.0
 """How stale the other pages' review state may get before a queue page re-reads every
 record (decisions of other reviewers then show in the progress count)."""
 
+CACHED_RESULTS: int = 256
+"""Parsed page results kept (about 0.1-0.3 MB each): the pages of the items around the one
+shown, not the whole batch."""
+
 CACHE_IMAGES = "private, max-age=3600"
 """Pictures of an item never change (boxes and page are fixed); the browser may keep them."""
 
@@ -77,7 +82,8 @@ class ReviewState:
     queue: Queue
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     refreshed_at: float = field(default_factory=time.monotonic)
-    originals: dict[str, PageResult] = field(default_factory=dict)
+    originals: OrderedDict[str, PageResult] = field(default_factory=OrderedDict)
+    originals_lock: threading.Lock = field(default_factory=threading.Lock)
     views: ItemViews | None = None
     refreshing: threading.Lock = field(default_factory=threading.Lock)
 
@@ -104,12 +110,18 @@ class ReviewState:
 
     def result(self, key: str) -> PageResult:
         """A page result as first read: boxes and source never change, only texts do."""
-        if key not in self.originals:
-            result = read_result(self.store, key)
-            if result is None:
-                raise StoreError(f"{self.store.describe(key)}: not a page result")
+        with self.originals_lock:
+            if key in self.originals:
+                self.originals.move_to_end(key)
+                return self.originals[key]
+        result = read_result(self.store, key)
+        if result is None:
+            raise StoreError(f"{self.store.describe(key)}: not a page result")
+        with self.originals_lock:
             self.originals[key] = result
-        return self.originals[key]
+            while len(self.originals) > CACHED_RESULTS:
+                self.originals.popitem(last=False)
+        return result
 
     def refresh(self, keys: set[str] | None = None) -> None:
         """Re-read review records (all, or of ``keys``): other reviewers' decisions."""
