@@ -42,7 +42,7 @@ class Rotation:
         dy = np.asarray(ys, float) - self.centre_out[1]
         return c * dx - s * dy + self.centre_in[0], s * dx + c * dy + self.centre_in[1]
 
-    def box_to_input(self, box: tuple[int, int, int, int]) -> tuple[float, float, float, float]:
+    def box_to_input(self, box: tuple[float, float, float, float]) -> tuple[float, ...]:
         """Axis-aligned bounds, in input pixels, of an upright-page box's four corners."""
         x0, y0, x1, y1 = box
         xs, ys = self.to_input(np.array([x0, x1, x0, x1]), np.array([y0, y0, y1, y1]))
