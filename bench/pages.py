@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 from ocr.datapath import data_root
-from ocr.imageio import read_pages
-from ocr.model import DEFAULT_MODEL_DIR, load_model
+from ocr.io.imageio import read_pages
+from ocr.model.store import DEFAULT_MODEL_DIR, load_model
 from ocr.pipeline import transcribe_page
 from ocr.textdist import edit_distance, strip_spaces
 

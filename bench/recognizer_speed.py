@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ocr.model import DEFAULT_MODEL_DIR, load_model
-from ocr.normalize import normalize_batch
+from ocr.model.store import DEFAULT_MODEL_DIR, load_model
+from ocr.stages.normalize import normalize_batch
 
 REPEATS = 5
 

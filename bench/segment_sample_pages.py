@@ -17,8 +17,8 @@ from typing import TypeVar
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ocr import binarize as bz
-from ocr import segment as sg
+from ocr.stages import binarize as bz
+from ocr.stages import segment as sg
 
 T = TypeVar("T")
 REPEATS = 3

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ocr.export import error_to_json, to_hocr, to_json, to_text
-from ocr.imageio import InputError, PageImage, read_pages
-from ocr.model import DEFAULT_MODEL_DIR, Recognizer, load_model
+from ocr.io.export import error_to_json, to_hocr, to_json, to_text
+from ocr.io.imageio import InputError, PageImage, read_pages
+from ocr.model.store import DEFAULT_MODEL_DIR, Recognizer, load_model
 from ocr.pipeline import PipelineOptions, transcribe_page
 from schemas.page import PageError, PageResult
 
@@ -133,7 +133,7 @@ def write_outputs(
     if opts.fmt == "hocr":
         stem.with_name(stem.name + ".hocr").write_text(to_hocr(outcome.result))
     if opts.overlay and page is not None:
-        from ocr.overlay import render_overlay
+        from ocr.io.overlay import render_overlay
 
         render_overlay(page.pixels, outcome.result, page.scale).save(
             stem.with_name(stem.name + ".overlay.png")

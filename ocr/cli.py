@@ -24,8 +24,8 @@ def _int_tuple(text: str) -> tuple[int, ...]:
 
 
 def add_train(sub: argparse._SubParsersAction) -> None:
-    from ocr.mlp import ACTIVATIONS
-    from ocr.recipe import Recipe
+    from ocr.model.mlp import ACTIVATIONS
+    from ocr.training.recipe import Recipe
 
     d = Recipe()
     p = sub.add_parser(
@@ -67,30 +67,25 @@ def add_train(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
     from tqdm import tqdm
 
-    from ocr.mlp import Architecture
-    from ocr.recipe import Recipe, run
+    from ocr.training.recipe import Recipe, run
     from schemas.manifest import EpochMetrics
 
-    base = Recipe()
-    recipe = Recipe(
-        arch=Architecture(hidden=args.hidden, activation=args.activation, dropout=args.dropout),
-        train=replace(
-            base.train,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            optimizer=args.optimizer,
-            lr=args.lr,
-            momentum=args.momentum,
-            weight_decay=args.weight_decay,
-            schedule=args.schedule,
-            patience=args.patience,
-            seed=args.seed,
-            augment=None if args.no_augment else base.train.augment,
-        ),
+    recipe = Recipe().with_overrides(
+        augment=not args.no_augment,
+        hidden=args.hidden,
+        activation=args.activation,
+        dropout=args.dropout,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        momentum=args.momentum,
+        weight_decay=args.weight_decay,
+        schedule=args.schedule,
+        patience=args.patience,
+        seed=args.seed,
         members=args.members,
         stroke_copies=args.stroke_copies,
     )
@@ -158,10 +153,10 @@ def add_evaluate(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from ocr.datasets.base import Dataset, load
-    from ocr.evaluate import evaluate_predictions
-    from ocr.model import DEFAULT_MODEL_DIR, ModelError, load_model
-    from ocr.split import split
+    from ocr.model.store import DEFAULT_MODEL_DIR, ModelError, load_model
+    from ocr.training.datasets import Dataset, load
+    from ocr.training.evaluate import evaluate_predictions
+    from ocr.training.split import split
 
     try:
         rec = load_model(args.model or DEFAULT_MODEL_DIR)
@@ -232,8 +227,8 @@ def add_transcribe(sub: argparse._SubParsersAction) -> None:
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
     from ocr.batch import BatchOptions, collect_inputs, run_batch
-    from ocr.export import to_hocr
-    from ocr.model import DEFAULT_MODEL_DIR, ModelError, read_manifest
+    from ocr.io.export import to_hocr
+    from ocr.model.store import DEFAULT_MODEL_DIR, ModelError, read_manifest
     from ocr.pipeline import PipelineOptions
 
     if args.overlay and args.out is None:

@@ -15,15 +15,3 @@ def data_root() -> Path:
     if value:
         return Path(value).expanduser()
     return (PROJECT_ROOT / ".." / "shared" / "data").resolve()
-
-
-def default_training_specs(root: Path | None = None) -> list[str]:
-    """The data the shipped model is trained on (see the model card)."""
-    r = root or data_root()
-    return [
-        f"emnist:{r / 'emnist' / 'byclass-test'}",
-        f"chars74k:{r / 'chars74k' / 'strokes-writers-00-39.json'}",
-        # Only the train mosaic of the balanced slice: its test samples may repeat byclass-test.
-        f"emnist:{r / 'emnist' / 'balanced-slice' / 'X_train_103680_to_112799.webp'}",
-        f"mat:{r / 'nist26' / 'nist26_valid.mat'}",
-    ]

@@ -16,14 +16,29 @@ from typing import Protocol, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
-from ocr.binarize import PreparedPage, prepare_page
-from ocr.classes import CLASS_INDEX, CLASSES, CONFUSABLE_PAIRS
-from ocr.deskew import MIN_DESKEW_DEG, measure_tilt, rotate_page
-from ocr.imageio import InputError, PageImage
-from ocr.model import Recognizer
-from ocr.recognize import FLAG_MARGIN, Reading, apply_context, classify, confusable_pairs, read_char
-from ocr.segment import CharBox, Layout, crop_chars, segment
+from ocr.io.imageio import InputError, PageImage
+from ocr.model.classes import CLASS_INDEX, CLASSES, CONFUSABLE_PAIRS
+from ocr.model.store import Recognizer
+from ocr.stages.binarize import PreparedPage, prepare_page
+from ocr.stages.deskew import MIN_DESKEW_DEG, measure_tilt, rotate_page
 from ocr.stages.orient import Orientation, find_orientation, turn_page
+from ocr.stages.recognize import (
+    FLAG_MARGIN,
+    Reading,
+    apply_context,
+    classify,
+    confusable_pairs,
+    read_char,
+)
+from ocr.stages.segment import (
+    DEFAULT_PARAMS,
+    CharBox,
+    Glyph,
+    Layout,
+    SegmentParams,
+    cut_glyphs,
+    segment,
+)
 from ocr.stages.sheet import SheetSearch, clear_outside, find_sheet, rectify
 from schemas.page import (
     Alternative,
@@ -49,11 +64,13 @@ ALL_BLACK_SPREAD: float = 0.05
 @dataclass(frozen=True)
 class PipelineOptions:
     flag_margin: float = FLAG_MARGIN
-    """See :data:`ocr.recognize.FLAG_MARGIN`."""
+    """See :data:`ocr.stages.recognize.FLAG_MARGIN`."""
     classifier_splits: bool = True
     """Let the recognizer score candidate merges and cuts of touching characters."""
     context: bool = True
     """Apply the letter/digit word-context rules."""
+    segment: SegmentParams = DEFAULT_PARAMS
+    """Segmentation constants (:class:`ocr.stages.segment.SegmentParams`)."""
 
 
 @dataclass
@@ -154,17 +171,25 @@ def character(r: Reading, box: list[int]) -> Character:
     )
 
 
+def probs_by_box(glyphs: list[Glyph], probs: NDArray[np.float32]) -> dict[int, NDArray[np.float32]]:
+    """Each glyph's probabilities keyed by its box's identity: the crop and its reading travel
+    together, so decoding never depends on walking two lists in step."""
+    if len(glyphs) != len(probs):
+        raise ValueError(f"{len(glyphs)} glyphs but {len(probs)} rows of probabilities")
+    return {id(g.box): p for g, p in zip(glyphs, probs, strict=True)}
+
+
 def decode(
     layout: Layout,
-    probs: NDArray[np.float32],
+    probs: dict[int, NDArray[np.float32]],
     recognizer: Recognizer,
     maps: Sequence[BoxMap],
     size: tuple[int, int],
     options: PipelineOptions,
 ) -> list[Line]:
-    """Probabilities in reading order -> lines of words of characters (marks as '.')."""
+    """Each character's probabilities (:func:`probs_by_box`) -> lines of words of characters
+    (marks as '.')."""
     pairs = confusable_pairs(recognizer)
-    k = 0
     lines: list[Line] = []
     for line in layout.lines:
         readings: list[list[Reading]] = []
@@ -174,9 +199,9 @@ def decode(
             rs, ps = [], []
             for c in word.chars:
                 if c.kind == "char":
-                    rs.append(read_char(probs[k], pairs, options.flag_margin))
-                    ps.append(probs[k])
-                    k += 1
+                    p = probs[id(c)]
+                    rs.append(read_char(p, pairs, options.flag_margin))
+                    ps.append(p)
             readings.append(rs)
             word_probs.append(ps)
             numbered.append(
@@ -277,15 +302,25 @@ def transcribe_page(
         rotated = True
     score = scorer(recognizer) if options.classifier_splits else None
     comps = None if rotated else tilt.components
-    layout = ctx.run("segment", segment, prepared.mask, prepared.ink, prepared.scale, score, comps)
-    crops = ctx.run("crop", crop_chars, prepared.ink, layout)
-    if not crops:
+    layout = ctx.run(
+        "segment",
+        segment,
+        prepared.mask,
+        prepared.ink,
+        prepared.scale,
+        score,
+        comps,
+        params=options.segment,
+    )
+    glyphs = ctx.run("crop", cut_glyphs, prepared.ink, layout)
+    if not glyphs:
         raise InputError(
             "blank-page", f"{page.source}: page {page.page_index + 1} has no handwriting"
         )
-    probs = ctx.run("recognize", classify, crops, recognizer)
+    probs = ctx.run("recognize", classify, [g.crop for g in glyphs], recognizer)
+    by_box = probs_by_box(glyphs, probs)
     lines = ctx.run(
-        "decode", decode, layout, probs, recognizer, maps[::-1], page.original_size, options
+        "decode", decode, layout, by_box, recognizer, maps[::-1], page.original_size, options
     )
     chars = [c for ln in lines for w in ln.words for c in w.characters if c.text != "."]
     ctx.timings_ms["total"] = round((time.perf_counter() - start) * 1000, 2)

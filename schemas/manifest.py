@@ -25,7 +25,7 @@ class ArchitectureSpec(BaseModel):
 class NormalizationSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(description="ocr.normalize.NORMALIZATION_ID the model was trained with")
+    id: str = Field(description="ocr.stages.normalize.NORMALIZATION_ID the model was trained with")
     size: int
     glyph_box: int
     ink_fraction: float

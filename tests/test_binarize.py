@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from ocr import binarize as bz
+from ocr.stages import binarize as bz
 
 
 def bars_page(

@@ -10,11 +10,11 @@ import pytest
 import scipy.io
 from PIL import Image
 
-from ocr.classes import CLASS_INDEX, CLASSES
-from ocr.datasets import Dataset, load
-from ocr.datasets.npzdata import save_npz
-from ocr.normalize import SIZE
-from ocr.split import split
+from ocr.model.classes import CLASS_INDEX, CLASSES
+from ocr.stages.normalize import SIZE
+from ocr.training.datasets import Dataset, load
+from ocr.training.datasets.npzdata import save_npz
+from ocr.training.split import split
 
 
 def glyph_l(size: int = 28) -> np.ndarray:
@@ -167,3 +167,21 @@ def test_split_is_deterministic_and_keeps_writers_apart() -> None:
     test_w = set(a[2].groups[a[2].groups >= 0].tolist())
     assert train_w and test_w and not train_w & test_w
     assert sum(len(p) for p in a) == n
+
+
+def test_registry_lists_every_loader_and_loaders_do_not_import_it() -> None:
+    """The KIND:PATH registry lives in the package and imports the loaders; no loader
+    imports the registry back (no import circle)."""
+    import ast
+    from pathlib import Path
+
+    from ocr.training import datasets
+
+    assert set(datasets.KINDS) == {"mat", "emnist", "chars74k", "folder", "npz"}
+    folder = Path(datasets.__file__).parent
+    for path in folder.glob("*.py"):
+        if path.name == "__init__.py":
+            continue
+        tree = ast.parse(path.read_text())
+        mods = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+        assert "ocr.training.datasets" not in mods, path.name

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ocr.binarize import prepare_page
-from ocr.deskew import measure_tilt, rotate_page
-from ocr.imageio import PageImage
-from ocr.model import load_model
+from ocr.io.imageio import PageImage
+from ocr.model.store import load_model
 from ocr.pipeline import transcribe_page
+from ocr.stages.binarize import prepare_page
+from ocr.stages.deskew import measure_tilt, rotate_page
 from ocr.synth import SynthStyle, make_pages
 from ocr.textdist import cer
 

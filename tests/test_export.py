@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from ocr.export import error_to_json, to_hocr, to_json, to_text
-from ocr.overlay import FLAG_COLOUR, FLAG_WIDTH_PX, GREEN, RED, render_overlay
+from ocr.io.export import error_to_json, to_hocr, to_json, to_text
+from ocr.io.overlay import FLAG_COLOUR, FLAG_WIDTH_PX, GREEN, RED, render_overlay
 from schemas.page import (
     Alternative,
     Character,

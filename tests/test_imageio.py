@@ -13,7 +13,7 @@ import pytest
 from badfiles import forged_png, two_page_pdf
 from PIL import Image, ImageDraw, JpegImagePlugin
 
-from ocr.imageio import (
+from ocr.io.imageio import (
     DEFAULT_MAX_SIDE,
     MAX_PIXELS,
     InputError,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ocr.mlp import ACTIVATIONS, MLP, Architecture, Dense, Dropout, cross_entropy, softmax
-from ocr.optim import SGD, Adam, learning_rate
+from ocr.model.mlp import ACTIVATIONS, MLP, Architecture, Dense, Dropout, cross_entropy, softmax
+from ocr.model.optim import SGD, Adam, learning_rate
 
 
 def numeric_grad(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:

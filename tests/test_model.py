@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from ocr.cli import main
-from ocr.model import MANIFEST_FILE, WEIGHTS_FILE, ModelError, load_model, read_manifest
+from ocr.model.store import MANIFEST_FILE, WEIGHTS_FILE, ModelError, load_model, read_manifest
 from schemas.manifest import ModelManifest
 
 
@@ -131,3 +131,20 @@ def test_evaluate_cli_json(tiny_model: Path, capsys: pytest.CaptureFixture[str])
     assert out["samples"] == 90
     assert out["accuracy"] > 0.9
     assert set(out["per_class"]) == {"1", "O", "7"}
+
+
+def test_recipe_overrides_are_the_one_way_in() -> None:
+    """CLI options and retrain hyperparameters become a recipe the same way: None keeps the
+    default, augment=False drops augmentation, unknown names are refused."""
+    from ocr.training.recipe import Recipe
+    from schemas.tasks import Hyperparameters
+    from worker.training import recipe_from
+
+    base = Recipe()
+    r = base.with_overrides(hidden=[64], epochs=3, members=2, lr=None, augment=False)
+    assert r.arch.hidden == (64,) and r.arch.dropout == base.arch.dropout
+    assert r.train.epochs == 3 and r.train.lr == base.train.lr and r.train.augment is None
+    assert r.members == 2 and r.stroke_copies == base.stroke_copies
+    assert recipe_from(Hyperparameters(hidden=[64], epochs=3, members=2, augment=False)) == r
+    with pytest.raises(TypeError, match="unknown recipe settings: colour"):
+        base.with_overrides(colour="red")

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ocr.normalize import GLYPH_BOX, SIZE, normalize_batch, normalize_glyph
+from ocr.stages.normalize import GLYPH_BOX, SIZE, normalize_batch, normalize_glyph
 
 
 def bar(h: int, w: int, top: int, left: int, bh: int, bw: int) -> np.ndarray:

@@ -7,10 +7,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from ocr.binarize import prepare_page
-from ocr.imageio import PageImage
-from ocr.model import Recognizer, load_model
+from ocr.io.imageio import PageImage
+from ocr.model.store import Recognizer, load_model
 from ocr.pipeline import transcribe_page
+from ocr.stages.binarize import prepare_page
 from ocr.stages.orient import Orientation, QuarterTurn, find_orientation, turn_page
 from ocr.synth import SynthPage, SynthStyle, make_pages
 from ocr.textdist import cer

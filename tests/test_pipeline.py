@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ocr.imageio import InputError, PageImage
-from ocr.model import Recognizer, load_model
+from ocr.io.imageio import InputError, PageImage
+from ocr.model.store import Recognizer, load_model
 from ocr.pipeline import PipelineOptions, transcribe_page
 from ocr.synth import SynthPage, SynthStyle, make_pages
 from ocr.textdist import cer
@@ -117,7 +117,7 @@ def test_blank_and_black_pages_are_errors(recognizer: Recognizer) -> None:
 
 @pytest.mark.data
 def test_sample_photos_within_target(recognizer: Recognizer, shared_data: Path) -> None:
-    from ocr.imageio import read_pages
+    from ocr.io.imageio import read_pages
 
     edits = total = 0.0
     for photo in sorted((shared_data / "pages").glob("*.jpg")):
@@ -140,3 +140,44 @@ def test_half_erased_writing_behind_the_text_is_ignored(recognizer: Recognizer) 
     result = transcribe_page(PageImage("board", 0, 1, board, 1.0, (w, h), "0" * 64), recognizer)
     assert len(result.lines) == len(clean.lines)
     assert cer(result.text, today.text) <= cer(clean.text, today.text) + 0.02
+
+
+def test_segment_params_travel_through_the_pipeline(
+    recognizer: Recognizer, pages: list[SynthPage]
+) -> None:
+    """PipelineOptions.segment reaches segmentation: a word-gap rule that calls every gap a
+    space changes the words, the default does not."""
+    from ocr.stages.segment import DEFAULT_PARAMS
+
+    page = as_input(pages[0])
+    default = transcribe_page(page, recognizer)
+    every_gap = replace(
+        DEFAULT_PARAMS, space_range_ch=(0.0, 0.0), uniform_space_ch=0.0, letter_gap_ch=0.0
+    )
+    spaced = transcribe_page(page, recognizer, PipelineOptions(segment=every_gap))
+    words = lambda r: sum(len(ln.words) for ln in r.lines)  # noqa: E731
+    assert words(spaced) > words(default)
+    assert default.text == transcribe_page(page, recognizer, PipelineOptions()).text
+
+
+def test_readings_follow_their_boxes_not_list_positions(
+    recognizer: Recognizer, pages: list[SynthPage]
+) -> None:
+    """decode takes each box's own probabilities: a glyph list in another order gives the same
+    page, and a probability table of the wrong length is refused."""
+    from ocr.pipeline import decode, probs_by_box
+    from ocr.stages.binarize import prepare_page
+    from ocr.stages.recognize import classify
+    from ocr.stages.segment import cut_glyphs, segment
+
+    prepared = prepare_page(pages[1].image)
+    layout = segment(prepared.mask, prepared.ink, prepared.scale)
+    glyphs = cut_glyphs(prepared.ink, layout)
+    probs = classify([g.crop for g in glyphs], recognizer)
+    size = (pages[1].image.shape[1], pages[1].image.shape[0])
+    opts = PipelineOptions()
+    forward = decode(layout, probs_by_box(glyphs, probs), recognizer, [], size, opts)
+    backward = decode(layout, probs_by_box(glyphs[::-1], probs[::-1]), recognizer, [], size, opts)
+    assert [ln.text for ln in forward] == [ln.text for ln in backward]
+    with pytest.raises(ValueError, match="glyphs but"):
+        probs_by_box(glyphs, probs[:-1])

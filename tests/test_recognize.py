@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ocr.classes import CLASS_INDEX, CONFUSABLE_PAIRS, NUM_CLASSES
-from ocr.recognize import Reading, apply_context, read_char
+from ocr.model.classes import CLASS_INDEX, CONFUSABLE_PAIRS, NUM_CLASSES
+from ocr.stages.recognize import Reading, apply_context, read_char
 
 PAIRS = {frozenset(p) for p in CONFUSABLE_PAIRS}
 

@@ -10,8 +10,8 @@ import pytest
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 
-from ocr import segment as sg
-from ocr.binarize import Scale, prepare_page
+from ocr.stages import segment as sg
+from ocr.stages.binarize import Scale, prepare_page
 
 Stroke = list[tuple[float, float]]
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ocr.classes import CLASSES
-from ocr.datasets import Dataset, load
-from ocr.evaluate import evaluate_predictions
-from ocr.model import load_model
-from ocr.split import split
+from ocr.model.classes import CLASSES
+from ocr.model.store import load_model
+from ocr.training.datasets import Dataset, load
+from ocr.training.evaluate import evaluate_predictions
+from ocr.training.split import split
 
 pytestmark = pytest.mark.data
 

@@ -138,7 +138,7 @@ def test_save_page_writes_image_text_and_truth(tmp_path: Path) -> None:
 
 
 def test_a_test_writer_page_from_the_real_strokes(shared_data: Path) -> None:
-    split = writer_split()  # ocr.split.split of the loaded Chars74K strokes
+    split = writer_split()  # ocr.training.split.split of the loaded Chars74K strokes
     test_writers = split["test"]
     assert len(test_writers) == 10 and not set(test_writers) & set(split["train"] + split["valid"])
     page = make_pages(1, test_writers, seed=0, style=CLEAN, source="chars74k")[0]

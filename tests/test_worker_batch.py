@@ -16,8 +16,8 @@ import pytest
 from badfiles import write_bad_inputs
 from worker_harness import Cluster, MotoServer, RedisServer, TcpProxy, cluster_env, iter_keys
 
-from ocr.imageio import read_pages
-from ocr.model import load_model
+from ocr.io.imageio import read_pages
+from ocr.model.store import load_model
 from ocr.pipeline import transcribe_page
 from schemas.page import PageError, PageResult
 from schemas.tasks import BatchSummary, FileOutcome

@@ -13,7 +13,7 @@ import pytest
 from test_model import write_crop_folder
 from worker_harness import Cluster, MotoServer, RedisServer, cluster_env
 
-from ocr.model import DEFAULT_MODEL_DIR, read_manifest
+from ocr.model.store import DEFAULT_MODEL_DIR, read_manifest
 from schemas.manifest import ModelManifest
 from schemas.page import PageResult
 from schemas.tasks import ModelPointer

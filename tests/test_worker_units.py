@@ -11,7 +11,7 @@ from PIL import Image
 from pydantic import ValidationError
 from worker_harness import FAKE_CREDENTIALS, MotoServer
 
-from ocr.model import DEFAULT_MODEL_DIR, ModelError, load_model
+from ocr.model.store import DEFAULT_MODEL_DIR, ModelError, load_model
 from schemas.tasks import TranscribePageRequest
 from worker.celery_app import RETRAIN_TASK, TRAINING_QUEUE, beat_schedule, celery_config
 from worker.registry import ModelCache, Registry

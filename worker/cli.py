@@ -354,7 +354,7 @@ def cmd_models_show(args: argparse.Namespace) -> int:
 
 
 def cmd_models_promote(args: argparse.Namespace) -> int:
-    from ocr.model import ModelError
+    from ocr.model.store import ModelError
     from worker.registry import RegistryError
 
     try:
@@ -366,7 +366,7 @@ def cmd_models_promote(args: argparse.Namespace) -> int:
 
 
 def cmd_models_rollback(args: argparse.Namespace) -> int:
-    from ocr.model import ModelError
+    from ocr.model.store import ModelError
     from worker.registry import RegistryError
 
     try:
@@ -380,7 +380,7 @@ def cmd_models_rollback(args: argparse.Namespace) -> int:
 def cmd_models_publish(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ocr.model import ModelError
+    from ocr.model.store import ModelError
 
     reg = _registry()
     try:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ocr.model import (
+from ocr.model.store import (
     DEFAULT_MODEL_DIR,
     MANIFEST_FILE,
     WEIGHTS_FILE,

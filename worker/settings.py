@@ -22,7 +22,7 @@ ENV_PREFIX = "SCANSCRIBE_"
 MASK = "****"
 
 DEFAULT_MAX_DOWNLOAD_BYTES: int = 100 * 1024 * 1024
-"""Largest object a worker downloads (bytes); matches ocr.imageio.MAX_FILE_BYTES' order."""
+"""Largest object a worker downloads (bytes); matches ocr.io.imageio.MAX_FILE_BYTES' order."""
 
 DEFAULT_MODEL_MAX_BYTES: int = 512 * 1024 * 1024
 """Largest model.npz a worker downloads (bytes)."""

@@ -1,4 +1,4 @@
-"""Retraining: labelled data from S3 -> ocr.recipe.run -> gate -> publish (-> promote).
+"""Retraining: labelled data from S3 -> ocr.training.recipe.run -> gate -> publish (-> promote).
 
 Why a gate: a retrain runs unattended (beat) on whatever users put in the bucket; a bad batch
 of corrected crops or an unlucky run must not silently replace a good model. The candidate
@@ -13,16 +13,14 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
-from ocr.datasets.base import Dataset, load, parse_spec
-from ocr.evaluate import evaluate_predictions
-from ocr.mlp import Architecture
-from ocr.model import DEFAULT_MODEL_DIR, Recognizer, load_model
-from ocr.recipe import Recipe, run
-from ocr.split import split
+from ocr.model.store import DEFAULT_MODEL_DIR, Recognizer, load_model
+from ocr.training.datasets import Dataset, load, parse_spec
+from ocr.training.evaluate import evaluate_predictions
+from ocr.training.recipe import Recipe, run
+from ocr.training.split import split
 from schemas.manifest import Promotion
 from schemas.tasks import Hyperparameters, RetrainRequest, RetrainResult
 from worker.registry import Registry
@@ -40,34 +38,7 @@ class RetrainError(Exception):
 
 def recipe_from(h: Hyperparameters) -> Recipe:
     """The default recipe with the request's overrides (None keeps the default)."""
-    base = Recipe()
-    arch = base.arch
-    if h.hidden is not None or h.dropout is not None:
-        arch = Architecture(
-            hidden=tuple(h.hidden) if h.hidden is not None else arch.hidden,
-            activation=arch.activation,
-            dropout=h.dropout if h.dropout is not None else arch.dropout,
-        )
-    train_updates: dict[str, object] = {
-        k: v
-        for k, v in {
-            "epochs": h.epochs,
-            "batch_size": h.batch_size,
-            "lr": h.lr,
-            "weight_decay": h.weight_decay,
-            "patience": h.patience,
-            "seed": h.seed,
-        }.items()
-        if v is not None
-    }
-    if not h.augment:
-        train_updates["augment"] = None
-    return Recipe(
-        arch=arch,
-        train=replace(base.train, **train_updates),  # type: ignore[arg-type]
-        members=h.members if h.members is not None else base.members,
-        stroke_copies=h.stroke_copies if h.stroke_copies is not None else base.stroke_copies,
-    )
+    return Recipe().with_overrides(**h.model_dump())
 
 
 def _safe_rel(rel: str) -> PurePosixPath:

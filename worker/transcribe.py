@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from ocr.batch import INPUT_SUFFIXES, page_error
-from ocr.export import error_to_json, to_json, to_text
-from ocr.imageio import InputError, read_pages_from_bytes
-from ocr.model import Recognizer
+from ocr.io.export import error_to_json, to_json, to_text
+from ocr.io.imageio import InputError, read_pages_from_bytes
+from ocr.model.store import Recognizer
 from ocr.pipeline import PipelineOptions, transcribe_page
 from schemas.page import PageError, PageResult
 from schemas.tasks import FileOutcome, TranscribePageRequest

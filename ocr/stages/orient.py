@@ -22,10 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ocr.binarize import PreparedPage
-from ocr.model import Recognizer
-from ocr.normalize import normalize_batch
-from ocr.segment import find_components
+from ocr.model.store import Recognizer
+from ocr.stages.binarize import PreparedPage
+from ocr.stages.normalize import normalize_batch
+from ocr.stages.segment import find_components
 
 FloatImage = NDArray[np.float32]
 

@@ -31,7 +31,7 @@ from skimage.measure import find_contours
 from skimage.segmentation import watershed
 from skimage.transform import ProjectiveTransform
 
-from ocr.binarize import PreparedPage
+from ocr.stages.binarize import PreparedPage
 
 FloatImage = NDArray[np.float32]
 BoolImage = NDArray[np.bool_]

@@ -8,25 +8,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from ocr.classes import CLASSES
-from ocr.datasets.base import Dataset, load, parse_spec
-from ocr.datasets.chars74k import RenderVariety, read_strokes, render_variants
-from ocr.evaluate import Evaluation, evaluate_predictions
-from ocr.mlp import MLP, Architecture
-from ocr.model import (
+from ocr.model.classes import CLASSES
+from ocr.model.mlp import MLP, Architecture
+from ocr.model.store import (
     Recognizer,
     architecture_spec,
+    average_proba,
     current_normalization,
     save_model,
 )
-from ocr.split import split
-from ocr.train import History, TrainConfig, train
+from ocr.training.datasets import Dataset, load, parse_spec
+from ocr.training.datasets.chars74k import RenderVariety, read_strokes, render_variants
+from ocr.training.evaluate import Evaluation, evaluate_predictions
+from ocr.training.split import split
+from ocr.training.train import History, TrainConfig, train
 from schemas.manifest import (
     ConfusionPair,
     DataSource,
@@ -52,6 +54,44 @@ class Recipe:
     """Renderings of every training stroke glyph (random pen, blur, slant, rotation)."""
     variety: RenderVariety = field(default_factory=RenderVariety)
     split_seed: int = 0
+
+    def with_overrides(self, *, augment: bool = True, **values: Any) -> Recipe:
+        """This recipe with a user's settings applied: the one way both ``scanscribe train``
+        and the retrain task turn options into a recipe. A value of None keeps this recipe's
+        own; ``augment=False`` trains on the data as it is; an unknown name is a TypeError."""
+        given = {k: v for k, v in values.items() if v is not None}
+        unknown = set(given) - set(ARCH_OVERRIDES) - set(TRAIN_OVERRIDES) - set(RECIPE_OVERRIDES)
+        if unknown:
+            raise TypeError(f"unknown recipe settings: {', '.join(sorted(unknown))}")
+        if "hidden" in given:
+            given["hidden"] = tuple(given["hidden"])
+        train_changes = {k: given[k] for k in TRAIN_OVERRIDES if k in given}
+        if not augment:
+            train_changes["augment"] = None
+        return replace(
+            self,
+            arch=replace(self.arch, **{k: given[k] for k in ARCH_OVERRIDES if k in given}),
+            train=replace(self.train, **train_changes),
+            **{k: given[k] for k in RECIPE_OVERRIDES if k in given},
+        )
+
+
+ARCH_OVERRIDES = ("hidden", "activation", "dropout")
+"""Settings that go to :class:`ocr.model.mlp.Architecture`."""
+TRAIN_OVERRIDES = (
+    "epochs",
+    "batch_size",
+    "optimizer",
+    "lr",
+    "momentum",
+    "weight_decay",
+    "schedule",
+    "patience",
+    "seed",
+)
+"""Settings that go to :class:`ocr.training.train.TrainConfig`."""
+RECIPE_OVERRIDES = ("members", "stroke_copies")
+"""Settings of the recipe itself."""
 
 
 @dataclass
@@ -165,7 +205,7 @@ def run(
         model_sha256="0" * 64,
     )
     manifest = save_model(out_dir, networks, manifest)
-    from ocr.report import write_report  # matplotlib: only when a report is written
+    from ocr.training.report import write_report  # matplotlib: only when a report is written
 
     assert first_layer_before is not None
     write_report(
@@ -180,14 +220,13 @@ def run(
 
 def evaluate_all(networks: list[MLP], data: PreparedData) -> dict[str, Evaluation]:
     """Evaluate on each whole split and on each source's valid and test parts."""
-    rec = Recognizer(networks, manifest=None)  # type: ignore[arg-type]
     out = {}
     for split_name, ds in (("valid", data.valid), ("test", data.test)):
-        out[split_name] = evaluate_predictions(ds.labels, rec.predict_proba(ds.images))
+        out[split_name] = evaluate_predictions(ds.labels, average_proba(networks, ds.images))
     for key, (_, va, te) in data.by_source.items():
         for split_name, ds in (("valid", va), ("test", te)):
             if len(ds):
                 out[f"{split_name}/{key}"] = evaluate_predictions(
-                    ds.labels, rec.predict_proba(ds.images)
+                    ds.labels, average_proba(networks, ds.images)
                 )
     return out

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ocr.datasets.base import Dataset, file_sha256
+from ocr.training.datasets.base import Dataset, file_sha256
 
 
 def save_npz(dataset: Dataset, path: Path) -> None:

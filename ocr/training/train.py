@@ -9,10 +9,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ocr.augment import AugmentConfig, augment
-from ocr.datasets.base import Dataset
-from ocr.mlp import MLP, cross_entropy
-from ocr.optim import learning_rate, make_optimizer
+from ocr.model.mlp import MLP, cross_entropy
+from ocr.model.optim import learning_rate, make_optimizer
+from ocr.training.augment import AugmentConfig, augment
+from ocr.training.datasets.base import Dataset
 from schemas.manifest import EpochMetrics
 
 

@@ -8,9 +8,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
-from ocr.classes import CLASSES
-from ocr.evaluate import Evaluation
-from ocr.normalize import SIZE
+from ocr.model.classes import CLASSES
+from ocr.stages.normalize import SIZE
+from ocr.training.evaluate import Evaluation
 from schemas.manifest import ModelManifest
 
 

@@ -1,4 +1,4 @@
-"""Optimizers and learning-rate schedules for :class:`ocr.mlp.MLP`."""
+"""Optimizers and learning-rate schedules for :class:`ocr.model.mlp.MLP`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ocr.mlp import Layer
+from ocr.model.mlp import Layer
 
 
 class Optimizer:

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from ocr.classes import CLASS_INDEX
-from ocr.datasets.base import Dataset, file_sha256
-from ocr.normalize import normalize_batch
+from ocr.model.classes import CLASS_INDEX
+from ocr.stages.normalize import normalize_batch
+from ocr.training.datasets.base import Dataset, file_sha256
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif"}
 

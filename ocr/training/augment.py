@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ocr.normalize import SIZE
+from ocr.stages.normalize import SIZE
 
 Batch = NDArray[np.float32]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from ocr.datasets.base import Dataset
+from ocr.training.datasets.base import Dataset
 
 SAMPLE_FRACTIONS: tuple[float, float, float] = (0.8, 0.1, 0.1)
 """Train, valid, test shares of samples whose writer is unknown (EMNIST)."""

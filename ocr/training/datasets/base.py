@@ -1,4 +1,4 @@
-"""The canonical dataset container and the KIND:PATH dispatcher."""
+"""The canonical dataset container every loader returns."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from ocr.classes import NUM_CLASSES
-from ocr.normalize import SIZE
-
-KINDS = ("mat", "emnist", "chars74k", "folder", "npz")
+from ocr.model.classes import NUM_CLASSES
+from ocr.stages.normalize import SIZE
 
 
 @dataclass
@@ -74,39 +72,3 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def parse_spec(spec: str) -> tuple[str, Path]:
-    """Split 'KIND:PATH' and check KIND."""
-    kind, sep, path = spec.partition(":")
-    if not sep or kind not in KINDS:
-        raise ValueError(
-            f"dataset spec {spec!r} must be KIND:PATH with KIND one of {', '.join(KINDS)}"
-        )
-    return kind, Path(path)
-
-
-def load(spec: str) -> Dataset:
-    """Load a dataset from 'KIND:PATH'."""
-    kind, path = parse_spec(spec)
-    if not path.exists():
-        raise FileNotFoundError(f"{kind} dataset not found: {path}")
-    if kind == "mat":
-        from ocr.datasets.mat import load_mat
-
-        return load_mat(path)
-    if kind == "emnist":
-        from ocr.datasets.emnist import load_emnist
-
-        return load_emnist(path)
-    if kind == "chars74k":
-        from ocr.datasets.chars74k import load_chars74k
-
-        return load_chars74k(path)
-    if kind == "folder":
-        from ocr.datasets.folder import load_folder
-
-        return load_folder(path)
-    from ocr.datasets.npzdata import load_npz
-
-    return load_npz(path)

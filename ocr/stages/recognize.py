@@ -14,9 +14,9 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from ocr.classes import CLASS_INDEX, CLASSES, CONFUSABLE_PAIRS, is_digit, is_letter
-from ocr.model import Recognizer
-from ocr.normalize import normalize_batch
+from ocr.model.classes import CLASS_INDEX, CLASSES, CONFUSABLE_PAIRS, is_digit, is_letter
+from ocr.model.store import Recognizer
+from ocr.stages.normalize import normalize_batch
 
 TOP_K: int = 3
 """Alternatives reported per character."""
@@ -36,7 +36,7 @@ ORDINAL_SUFFIXES = ("ST", "ND", "RD", "TH")
 
 LETTER_SLICE = slice(0, 26)
 DIGIT_SLICE = slice(26, 36)
-"""Class index ranges of letters and digits in :data:`ocr.classes.CLASSES`."""
+"""Class index ranges of letters and digits in :data:`ocr.model.classes.CLASSES`."""
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ocr.classes import CLASS_INDEX
-from ocr.datasets.base import Dataset, file_sha256
-from ocr.normalize import normalize_batch
+from ocr.model.classes import CLASS_INDEX
+from ocr.stages.normalize import normalize_batch
+from ocr.training.datasets.base import Dataset, file_sha256
 
 TILE = 28
 """EMNIST tile side in pixels."""

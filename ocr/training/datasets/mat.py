@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import scipy.io
 
-from ocr.classes import CLASS_INDEX
-from ocr.datasets.base import Dataset, file_sha256
-from ocr.normalize import normalize_batch
+from ocr.model.classes import CLASS_INDEX
+from ocr.stages.normalize import normalize_batch
+from ocr.training.datasets.base import Dataset, file_sha256
 
 COURSE_ORDER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 """Column order of the one-hot labels: A-Z then 0-9 (NIST26 stops after Z)."""

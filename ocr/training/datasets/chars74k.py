@@ -11,9 +11,9 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageFilter
 
-from ocr.classes import CLASS_INDEX
-from ocr.datasets.base import Dataset, file_sha256
-from ocr.normalize import normalize_batch
+from ocr.model.classes import CLASS_INDEX
+from ocr.stages.normalize import normalize_batch
+from ocr.training.datasets.base import Dataset, file_sha256
 
 Strokes = list[list[tuple[float, float]]]
 

@@ -17,14 +17,14 @@ import numpy as np
 from numpy.typing import NDArray
 from threadpoolctl import ThreadpoolController
 
-from ocr.classes import CLASSES
-from ocr.mlp import MLP, Architecture
-from ocr.normalize import GLYPH_BOX, INK_FRACTION, NORMALIZATION_ID, SIZE
+from ocr.model.classes import CLASSES
+from ocr.model.mlp import MLP, Architecture
+from ocr.stages.normalize import GLYPH_BOX, INK_FRACTION, NORMALIZATION_ID, SIZE
 from schemas.manifest import ArchitectureSpec, ModelManifest, NormalizationSpec
 
 WEIGHTS_FILE = "model.npz"
 MANIFEST_FILE = "manifest.json"
-DEFAULT_MODEL_DIR = Path(__file__).parent / "models" / "default"
+DEFAULT_MODEL_DIR = Path(__file__).parents[1] / "models" / "default"
 
 
 class ModelError(Exception):
@@ -76,14 +76,21 @@ class Recognizer:
         in another order, so the same page would get probabilities differing in the last bits
         between `--jobs 1`, `--jobs N` and the queue workers.
         """
-        x = np.asarray(glyphs, dtype=np.float32).reshape(len(glyphs), -1)
-        with blas_controller().limit(limits=1, user_api="blas"):
-            probs = self.networks[0].predict_proba(x)
-            for net in self.networks[1:]:
-                probs += net.predict_proba(x)
-        if len(self.networks) > 1:
-            probs /= len(self.networks)
-        return probs
+        return average_proba(self.networks, glyphs)
+
+
+def average_proba(networks: list[MLP], glyphs: NDArray[np.floating]) -> NDArray[np.float32]:
+    """Mean of the networks' probabilities for (N, 32, 32) glyphs, on one BLAS thread (see
+    :meth:`Recognizer.predict_proba`); what a model is evaluated with before it has a
+    manifest."""
+    x = np.asarray(glyphs, dtype=np.float32).reshape(len(glyphs), -1)
+    with blas_controller().limit(limits=1, user_api="blas"):
+        probs = networks[0].predict_proba(x)
+        for net in networks[1:]:
+            probs += net.predict_proba(x)
+    if len(networks) > 1:
+        probs /= len(networks)
+    return probs
 
 
 def weights_bytes(networks: list[MLP]) -> bytes:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ocr.classes import CLASSES, NUM_CLASSES
+from ocr.model.classes import CLASSES, NUM_CLASSES
 
 MERGE_AMBIGUOUS = {"0": "O", "1": "I"}
 """Readings that isolated glyphs cannot tell apart; reported as an extra, lenient figure."""

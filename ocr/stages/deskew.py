@@ -14,8 +14,8 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from ocr.binarize import BoolImage, PreparedPage
-from ocr.segment import Components, estimate_skew, filter_components, find_components
+from ocr.stages.binarize import BoolImage, PreparedPage
+from ocr.stages.segment import Components, estimate_skew, filter_components, find_components
 
 MAX_DESKEW_DEG: float = 20.0
 """Largest page tilt searched, in degrees."""

@@ -1,0 +1,184 @@
+"""Every tuned constant of segmentation in one frozen, documented place.
+
+Sizes are multiples of the page's estimated character height ("ch") or stroke width ("sw")
+(:class:`ocr.stages.binarize.Scale`), so one set of values serves any resolution. Pass a
+modified copy (``dataclasses.replace(DEFAULT_PARAMS, ...)``) to any stage to vary one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SegmentParams:
+    """Segmentation parameters: unit in each name (``_ch``, ``_sw``, ``_sw2``, ``_deg``) or
+    docstring; plain ratios are fractions of the quantity the docstring names."""
+
+    speck_area_sw2: float = 0.6
+    """Components with fewer pixels than this many sw^2 are noise (a dot is about 1-3 sw^2)."""
+
+    huge_height_ch: float = 3.0
+    """Components taller than this many ch are not characters (page edges, desk, drawings)."""
+
+    huge_width_ch: float = 12.0
+    """...or wider than this many ch (a rule line, a page edge; a run of touching letters of a
+    long word stays below it)."""
+
+    border_long_ch: float = 2.0
+    """A component touching the image border and longer than this many ch is a page/desk edge."""
+
+    blob_fill: float = 0.6
+    """Components larger than a character in both directions and filled above this fraction of
+    their box are blobs (shadows, thumbs), not handwriting (strokes fill ~0.1-0.4 of a box)."""
+
+    primary_height_ch: float = 0.45
+    """Components at least this many ch tall anchor lines; smaller ones are pieces or marks."""
+
+    line_overlap: float = 0.4
+    """A component joins a line when its vertical overlap with the line's nearest member (after
+    deskew) is at least this fraction of the shorter of the two."""
+
+    chain_reach_ch: float = 1.0
+    """Members of a line ending within this many ch before a new part count for its extent."""
+
+    chain_members: int = 4
+    """At most this many of a line's latest members are looked at when chaining."""
+
+    line_band_margin_ch: float = 0.25
+    """Small pieces and marks attach to a line when their centre lies within the line's vertical
+    band extended by this many ch."""
+
+    band_neighbours: int = 3
+    """Number of horizontally nearest line members whose median top/bottom give the local band."""
+
+    max_skew_deg: float = 6.0
+    """Largest page skew searched for, in degrees, in steps of SKEW_STEP_DEG."""
+
+    skew_step_deg: float = 0.5
+    """Resolution of the skew search, in degrees."""
+
+    merge_overlap: float = 0.3
+    """Two parts in a line merge when they overlap horizontally by this fraction of the narrower."""
+
+    merge_max_width_ch: float = 1.3
+    """...and the union is at most this many ch wide (two real letters side by side are wider)."""
+
+    piece_gap_sw: float = 1.5
+    """A small piece also joins a neighbouring character when the gap between them is at most this
+    many sw (a pen lift inside a letter) and the union respects MERGE_MAX_WIDTH_CH."""
+
+    scored_merge_gap_sw: float = 1.0
+    """With a scorer, neighbours whose boxes are at most this many sw apart are offered to it as
+    one character."""
+
+    stem_width_ch: float = 0.2
+    """A tall part at most this many ch wide is a bare stem (of a D, B, P, R drawn in two
+    strokes, or an I / 1)..."""
+
+    stem_gap_sw: float = 1.0
+    """...and it merges with a neighbour at most this many sw away (a pen lift; letter gaps are
+    wider). An I written that close to the next letter is merged too: a known ambiguity that the
+    scorer (merge_scored) does not undo."""
+
+    split_width_ratio: float = 1.5
+    """With a scorer, parts wider than this many typical character widths of their line are
+    offered for splitting (the scorer may keep them whole: wide M and W are common)."""
+
+    split_width_ratio_blind: float = 2.0
+    """Without a scorer only parts wider than this many typical widths are split (a handwritten
+    W reaches 1.6-1.8 typical widths; two touching letters are about 2)."""
+
+    split_search: float = 0.35
+    """Cuts are searched within this fraction of the expected piece width around their expected
+    position."""
+
+    split_min_piece: float = 0.35
+    """No piece of a split is narrower than this many typical widths."""
+
+    split_max_candidates: int = 8
+    """Projection minima kept as candidate cuts for the scorer (the scorer sees all segments
+    between pairs of them, so this bounds its batch size quadratically)."""
+
+    mark_max_ch: float = 0.4
+    """Leftover small parts up to this many ch in both directions become marks ('.', '-')."""
+
+    dash_aspect: float = 2.0
+    """A mark at least this many times wider than tall is a dash; anything else (round dots,
+    the short vertical ticks many writers make for a full stop) is a dot."""
+
+    column_gap_ch: float = 4.0
+    """Gaps wider than this many ch separate columns or stray marks from the text, not words;
+    they are spaces but take no part in the statistics that tell letter gaps from word gaps."""
+
+    stray_mark_gap_ch: float = 1.5
+    """A mark (dot, dash) further than this many ch from every character of its line is a speck
+    of dirt or noise, not punctuation, and is dropped."""
+
+    word_gap_floor_ch: float = 0.05
+    """Gaps up to this many ch (touching letters, pieces of a split) are left out of the gap
+    statistics."""
+
+    letter_gap_ch: float = 0.5
+    """Gaps below this many ch are letter gaps for every writer we have seen; word gaps are
+    rarely this narrow (sample photos: letters 0.1-0.9 ch, words 1.2-2.2 ch; A B C rows 0.6-1.6)."""
+
+    min_letter_gap_share: float = 0.2
+    """A page with fewer of its gaps letter-sized than this share is rows of separate characters."""
+
+    space_range_ch: tuple[float, float] = (0.6, 1.3)
+    """The page's space threshold is kept within this range, in ch."""
+
+    jump_window: float = 1.5
+    """The space threshold moves to the widest ratio jump between sorted gaps lying within this
+    factor of the Otsu threshold (the empty interval between the two populations)."""
+
+    two_population_jump: float = 1.6
+    """Ratio between neighbouring sorted gaps that separates two populations of gaps; the A B C
+    sample page's widest ratio is 1.3, wide-spaced words (0.7 ch letters, 1.8 ch words) 2.5."""
+
+    min_gaps_for_row: int = 3
+    """A line needs this many gaps before it can count as a row of separate characters."""
+
+    line_height_ratio: float = 1.35
+    """A line whose median character height is this much larger or smaller than the page's is
+    measured in its own ch when gaps are judged."""
+
+    uniform_space_ch: float = 0.5
+    """Unimodal gaps (one population): spaces where gaps exceed this many ch. Letters spaced more
+    than half a character apart with no wider gaps anywhere are read as separate words (A B C)."""
+
+    min_gaps_for_stats: int = 4
+    """Fewer gaps on a page than this: use UNIFORM_SPACE_CH alone."""
+
+    typical_width_ch: float = 0.7
+    """Fallback typical character width, in ch, for lines with too few characters to measure."""
+
+    skew_bin_ch: float = 0.25
+    """Height of the histogram bins of the skew search, in ch: a quarter of a letter keeps
+    neighbouring lines apart while a line's centres still fall in one or two bins."""
+    merge_lookback: int = 3
+    """How many of the latest parts of a line a new part may merge with (a letter broken in
+    three strokes needs 2; more would reach across letters)."""
+    mark_low_fraction: float = 0.6
+    """A small part whose centre lies below this fraction of its neighbour letter's height
+    (from the top) is a full stop, kept apart from the letter."""
+    min_typical_width_ch: float = 0.4
+    """Floor of a line's typical character width, in ch (a line of I and 1 would otherwise
+    make every letter look wide enough to split)."""
+    min_widths_for_typical: int = 3
+    """A line needs this many character-sized parts to measure its typical width."""
+    min_pitch_ratio: float = 0.5
+    """Least pitch of touching letters, in typical widths, when estimating how many letters a
+    wide part holds (touching letters share at most a stroke)."""
+    split_count_spread: int = 1
+    """Candidate cuts are gathered for the estimated letter count +- this many letters."""
+    profile_smooth_columns: int = 3
+    """Columns averaged when smoothing an ink projection profile before looking for minima
+    (one stroke-width's worth of jitter at working resolution)."""
+    min_chars_for_line_height: int = 2
+    """A line needs this many characters before its own median height can override the
+    page's ch."""
+
+
+DEFAULT_PARAMS = SegmentParams()

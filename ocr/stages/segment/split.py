@@ -1,0 +1,146 @@
+"""Cutting parts wider than a character (touching letters) at columns of low ink."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage as ndi
+
+from ocr.stages.binarize import BoolImage, FloatImage, Scale
+from ocr.stages.segment.components import Component
+from ocr.stages.segment.layout import Scorer
+from ocr.stages.segment.params import DEFAULT_PARAMS, SegmentParams
+
+
+def typical_width(
+    line: Sequence[Component], scale: Scale, params: SegmentParams = DEFAULT_PARAMS
+) -> float:
+    """Median width of the line's character-sized parts, falling back to params.typical_width_ch."""
+    widths = [c.width for c in line if c.height >= params.primary_height_ch * scale.char_height]
+    if len(widths) < params.min_widths_for_typical:
+        return params.typical_width_ch * scale.char_height
+    return max(float(np.median(widths)), params.min_typical_width_ch * scale.char_height)
+
+
+def _window_min(profile: NDArray[np.float64], want: float, half: float) -> int | None:
+    """Column of least ink within ``half`` of ``want`` (ties: nearest to ``want``)."""
+    lo, hi = max(1, int(want - half)), min(len(profile) - 1, int(want + half) + 1)
+    if hi <= lo:
+        return None
+    cols = np.arange(lo, hi)
+    key = np.lexsort((np.abs(cols - want), profile[lo:hi]))
+    return int(cols[key[0]])
+
+
+def _cut_candidates(
+    profile: NDArray[np.float64], n0: int, tw: float, params: SegmentParams = DEFAULT_PARAMS
+) -> list[int]:
+    """Candidate cut columns: the least-ink column near every expected cut for each plausible
+    piece count (n0 - 1 .. n0 + 1), so flat runs of low ink (a T's bar) still give
+    a cut where a letter boundary is expected; lowest-ink first, capped."""
+    width = len(profile)
+    smooth = ndi.uniform_filter1d(profile, size=params.profile_smooth_columns, mode="nearest")
+    cands: set[int] = set()
+    spread = params.split_count_spread
+    for n in range(max(2, n0 - spread), n0 + spread + 1):
+        for k in range(1, n):
+            col = _window_min(smooth, k * width / n, params.split_search * width / n)
+            if (
+                col is not None
+                and params.split_min_piece * tw <= col <= width - params.split_min_piece * tw
+            ):
+                cands.add(col)
+    ranked = sorted(cands, key=lambda c: smooth[c])[: params.split_max_candidates]
+    return sorted(ranked)
+
+
+def split_wide(
+    line: list[Component],
+    labels: NDArray[np.int32],
+    ink: FloatImage,
+    scale: Scale,
+    score: Scorer | None = None,
+    params: SegmentParams = DEFAULT_PARAMS,
+) -> list[tuple[Component, BoolImage]]:
+    """Each part with its own-pixel mask; parts much wider than the line's typical character
+    are cut at columns of low ink (chosen by ``score`` when given, else the projection minimum
+    nearest each expected cut)."""
+    tw = typical_width(line, scale, params=params)
+    out: list[tuple[Component, BoolImage]] = []
+    for c in line:
+        own = np.isin(labels[c.y0 : c.y1, c.x0 : c.x1], c.labels)
+        ratio = params.split_width_ratio if score is not None else params.split_width_ratio_blind
+        if c.width <= ratio * tw or c.height < params.primary_height_ch * scale.char_height:
+            out.append((c, own))
+            continue
+        profile = (own * ink[c.y0 : c.y1, c.x0 : c.x1]).sum(axis=0).astype(np.float64)
+        # Touching letters share their joining strokes: n letters span n * (tw - sw) + sw.
+        pitch = max(tw - scale.stroke_width, params.min_pitch_ratio * tw)
+        n = max(2, int(round((c.width - scale.stroke_width) / pitch)))
+        cuts = _choose_cuts(
+            own, profile, n, tw, ink[c.y0 : c.y1, c.x0 : c.x1], score, params=params
+        )
+        edges = [0, *cuts, c.width]
+        for a, b in zip(edges[:-1], edges[1:], strict=True):
+            piece = own[:, a:b]
+            rows = np.flatnonzero(piece.any(axis=1))
+            if rows.size == 0:
+                continue
+            r0, r1 = int(rows[0]), int(rows[-1]) + 1
+            comp = Component(c.x0 + a, c.y0 + r0, c.x0 + b, c.y0 + r1, c.labels, int(piece.sum()))
+            out.append((comp, piece[r0:r1]))
+    return out
+
+
+def _choose_cuts(
+    own: BoolImage,
+    profile: NDArray[np.float64],
+    n: int,
+    tw: float,
+    ink: FloatImage,
+    score: Scorer | None,
+    params: SegmentParams = DEFAULT_PARAMS,
+) -> list[int]:
+    """Cut columns for a part expected to hold ``n`` letters of typical width ``tw``."""
+    width = len(profile)
+    if score is None:
+        smooth = ndi.uniform_filter1d(profile, size=params.profile_smooth_columns, mode="nearest")
+        blind = [
+            _window_min(smooth, k * width / n, params.split_search * width / n) for k in range(1, n)
+        ]
+        return sorted({c for c in blind if c is not None})
+    cands = _cut_candidates(profile, n, tw, params=params)
+    if not cands:
+        return []
+    # Scorer: best path through candidate cuts maximizing the summed log confidence of the
+    # pieces; every segment between two cut points is scored once, in one batch.
+    points = [0, *cands, width]
+    m = len(points)
+    segs = [
+        (i, j)
+        for i in range(m)
+        for j in range(i + 1, m)
+        if points[j] - points[i] >= params.split_min_piece * tw
+    ]
+    crops = [
+        np.where(own[:, points[i] : points[j]], ink[:, points[i] : points[j]], 0.0) for i, j in segs
+    ]
+    conf = np.clip(np.asarray(score([c.astype(np.float32) for c in crops]), float), 1e-6, 1.0)
+    logc = dict(zip(segs, np.log(conf), strict=True))
+    best = np.full(m, -np.inf)
+    prev = np.full(m, -1)
+    best[0] = 0.0
+    for j in range(1, m):
+        for i in range(j):
+            if (i, j) in logc and best[i] + logc[(i, j)] > best[j]:
+                best[j], prev[j] = best[i] + logc[(i, j)], i
+    if not np.isfinite(best[m - 1]):
+        return []
+    cuts = []
+    j = int(prev[m - 1])
+    while j > 0:
+        cuts.append(points[j])
+        j = int(prev[j])
+    return sorted(cuts)
