@@ -242,7 +242,9 @@ def decode(
     return lines
 
 
-def page_warnings(search: SheetSearch, orientation: Orientation) -> list[PageWarning]:
+def page_warnings(
+    search: SheetSearch, orientation: Orientation, hard_shadow: bool
+) -> list[PageWarning]:
     """What a reviewer should know about how the page was read (see ``WARNING_CODES``)."""
     out: list[PageWarning] = []
     if search.sheet is None and search.background_seen:
@@ -258,6 +260,13 @@ def page_warnings(search: SheetSearch, orientation: Orientation) -> list[PageWar
             PageWarning(
                 code="sheet-partly-outside",
                 message="the sheet runs out of the picture: writing near that edge may be missing",
+            )
+        )
+    if hard_shadow:
+        out.append(
+            PageWarning(
+                code="hard-shadow",
+                message="a hard shadow crosses the page: writing along its edge may be misread",
             )
         )
     if orientation.quarter_turns:
@@ -286,6 +295,7 @@ def transcribe_page(
         pixels, inside = rectified.pixels, rectified.inside
         maps.append(search.sheet)
     prepared = ctx.run("binarize", prepare_page, pixels)
+    hard_shadow = prepared.hard_shadow
     maps.append(Resampled(prepared.factor))
     if inside is not None:
         prepared = ctx.run("clear-outside", clear_outside, prepared, inside)
@@ -346,7 +356,7 @@ def transcribe_page(
         ),
         timings_ms=ctx.timings_ms,
         created_at=datetime.now(UTC),
-        warnings=page_warnings(search, orientation),
+        warnings=page_warnings(search, orientation, hard_shadow),
         sheet=None
         if search.sheet is None
         else (search.sheet.corners / page.scale).round(1).tolist(),
