@@ -33,10 +33,12 @@ from ocr.stages.recognize import (
 from ocr.stages.segment import (
     DEFAULT_PARAMS,
     CharBox,
+    Components,
     Glyph,
     Layout,
     SegmentParams,
     cut_glyphs,
+    find_components,
     segment,
 )
 from ocr.stages.sheet import SheetSearch, clear_outside, find_sheet, rectify
@@ -300,18 +302,19 @@ def transcribe_page(
     if inside is not None:
         prepared = ctx.run("clear-outside", clear_outside, prepared, inside)
     check_not_black(page, prepared)
-    orientation = ctx.run("orient", find_orientation, prepared, recognizer)
+    comps = ctx.run("components", find_components, prepared.mask)
+    orientation = ctx.run("orient", find_orientation, prepared, recognizer, comps)
     if orientation.quarter_turns:
         prepared, turn = turn_page(prepared, orientation)
         maps.append(turn)
-    tilt = ctx.run("deskew", measure_tilt, prepared)
-    rotated = False
+        comps = find_components(prepared.mask)
+    tilt = ctx.run("deskew", measure_tilt, prepared, comps)
+    level_comps: Components | None = tilt.components
     if abs(tilt.degrees) >= MIN_DESKEW_DEG:
         prepared, rotation = ctx.run("rotate", rotate_page, prepared, tilt)
         maps.append(rotation)
-        rotated = True
+        level_comps = None  # the turned page has new components
     score = scorer(recognizer) if options.classifier_splits else None
-    comps = None if rotated else tilt.components
     layout = ctx.run(
         "segment",
         segment,
@@ -319,7 +322,7 @@ def transcribe_page(
         prepared.ink,
         prepared.scale,
         score,
-        comps,
+        level_comps,
         params=options.segment,
     )
     glyphs = ctx.run("crop", cut_glyphs, prepared.ink, layout)

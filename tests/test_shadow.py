@@ -59,6 +59,6 @@ def test_pages_without_a_hard_edge_keep_their_background() -> None:
     grey, _ = page_with_shadow()
     lit = np.where(grey > 0.3, np.float32(0.8), grey)  # the same page, no shadow
     bg = estimate_background(lit, 19.2)
-    out = follow_hard_shadows(lit, bg, 19.2, 3.0)
+    out = follow_hard_shadows(lit, bg, 19.2, 3.0, 32.0)
     assert not out.hard_edge
     assert out.background is bg

@@ -259,7 +259,7 @@ def binarize(grey: FloatImage, scale: Scale | None = None) -> Binarized:
     bg = estimate_background(g, cell)
     hard = False
     if scale is not None:  # the final pass: stroke width known, the closing can be sized
-        shadowed = follow_hard_shadows(g, bg, cell, scale.stroke_width)
+        shadowed = follow_hard_shadows(g, bg, cell, scale.stroke_width, scale.char_height)
         bg, hard = shadowed.background, shadowed.hard_edge
     dark = 1.0 - g / np.maximum(bg, np.float32(1e-3))
     np.clip(dark, 0.0, 1.0, out=dark)

@@ -61,8 +61,9 @@ class Tilt:
     """All components of the mask, for segmentation to reuse when the page stays as it is."""
 
 
-def measure_tilt(page: PreparedPage) -> Tilt:
-    comps = find_components(page.mask)
+def measure_tilt(page: PreparedPage, comps: Components | None = None) -> Tilt:
+    """``comps``: the page's components when an earlier stage already found them."""
+    comps = comps if comps is not None else find_components(page.mask)
     parts = filter_components(comps, page.scale)
     degrees = float(np.rad2deg(estimate_skew(parts, page.scale, max_deg=MAX_DESKEW_DEG)))
     labels = np.fromiter((label for p in parts for label in p.labels), dtype=np.int32)

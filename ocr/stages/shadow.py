@@ -38,8 +38,11 @@ class ShadowParams:
     """The corrected zone reaches this many cells beyond each jump (the smoothing of the grid
     spreads an edge's error over about one cell either way)."""
     window_strokes: float = 3.0
-    """Closing window, in stroke widths: wider than any pen stroke, so ink is closed away,
-    and still small, so the paper level follows the edge to within a few pixels."""
+    """Closing window, in stroke widths, ..."""
+    window_chars: float = 0.4
+    """... or in character heights, whichever is wider: wider than any pen stroke (a marker's
+    is ~0.2 character heights), so ink is closed away; the window's size does not blur the
+    edge, which a closing keeps where it is."""
     max_darkening: float = 0.75
     """A jump counts only when the darker side keeps at least 1 - this of the lighter side's
     level: a deeper step is a sheet's edge against a dark desk, not a shadow."""
@@ -73,6 +76,7 @@ def follow_hard_shadows(
     background: FloatImage,
     cell_px: float,
     stroke_px: float,
+    char_px: float,
     params: ShadowParams = ShadowParams(),
 ) -> ShadowedBackground:
     """``background`` (a per-cell estimate, see ``estimate_background``) corrected near hard
@@ -92,7 +96,8 @@ def follow_hard_shadows(
     ys, xs = np.nonzero(zone_grid)
     y0, y1 = max(0, ys.min() * c - c), min(h, (ys.max() + 1) * c + c)
     x0, x1 = max(0, xs.min() * c - c), min(w, (xs.max() + 1) * c + c)
-    size = max(3, int(round(params.window_strokes * stroke_px)) | 1)
+    window = max(params.window_strokes * stroke_px, params.window_chars * char_px)
+    size = max(3, int(round(window)) | 1)
     closed = ndi.grey_closing(grey[y0:y1, x0:x1], size=size)
     out = background.copy()
     part = out[y0:y1, x0:x1]
