@@ -243,12 +243,47 @@ def _local_contrast(grey: FloatImage, size: int) -> FloatImage:
     return np.sqrt(np.maximum(sq - mean * mean, 0.0)).astype(np.float32)
 
 
+Features = tuple[FloatImage, FloatImage, FloatImage]
+"""Closed brightest channel (writing erased), local contrast, smoothed chromaticity."""
+
+
+def _features(rgb: NDArray[np.uint8], k: int) -> Features:
+    grey = rgb.max(axis=2) if rgb.ndim == 3 else rgb  # paper stays bright under coloured light
+    closed = ndi.grey_closing(grey, size=k).astype(np.float32) / np.float32(255.0)
+    # Roughness of the raw thumbnail: closing would erase wood grain and speckles with the
+    # writing.
+    texture = _local_contrast(grey.astype(np.float32) / np.float32(255.0), k)
+    chroma = ndi.uniform_filter(chromaticity(rgb), size=(k, k, 1))
+    return closed, texture, chroma
+
+
+@dataclass(frozen=True)
+class _Paper:
+    """The centre's paper, what the background must differ from."""
+
+    level: float
+    rough: float
+    chroma: NDArray[np.float32]
+
+
+def _unlike(f: Features, paper: _Paper, params: SheetParams) -> BoolImage:
+    """Pixels clearly darker, rougher, or darker and of another colour than the paper."""
+    closed, texture, chroma = f
+    off_colour = np.abs(chroma - paper.chroma).max(axis=-1)
+    return np.asarray(
+        (closed < params.dark_ratio * paper.level)
+        | (texture > paper.rough)
+        | (
+            (off_colour > params.min_chroma_shift)
+            & (closed < params.colour_dark_ratio * paper.level)
+        )
+    )
+
+
 def find_sheet(image: NDArray[np.uint8], params: SheetParams = SheetParams()) -> SheetSearch:
     """Look for a distinct sheet in a decoded picture (RGB or grey, uint8)."""
     rgb, tf = thumbnail(image, params.thumb_long_side)
-    # Brightest channel: paper stays bright under coloured light.
-    thumb = rgb.max(axis=2) if rgb.ndim == 3 else rgb
-    h, w = thumb.shape
+    h, w = rgb.shape[:2]
     long_side = max(h, w)
     k = max(3, int(round(params.close_size * long_side)) | 1)
     ring = max(1, int(round(params.border_ring * long_side)))
@@ -256,29 +291,41 @@ def find_sheet(image: NDArray[np.uint8], params: SheetParams = SheetParams()) ->
     cy, cx = h // 2, w // 2
     centre = np.zeros((h, w), dtype=bool)
     centre[cy - half : cy + half, cx - half : cx + half] = True
-    closed = ndi.grey_closing(thumb, size=k).astype(np.float32) / np.float32(255.0)
-    # Roughness of the raw thumbnail: closing would erase wood grain and speckles with the
-    # writing. Writing in the centre raises its roughness, so the reference is a floor.
-    texture = _local_contrast(thumb.astype(np.float32) / np.float32(255.0), k)
-    paper = float(np.median(closed[centre]))
-    rough = max(params.texture_ratio * float(np.median(texture[centre])), params.min_texture)
-    # Background seeds: border pixels clearly darker or rougher than the centre's paper, on
-    # the sides of the picture where most of the border is so. A side of the centre's kind
-    # (paper running out of the frame, a scan, paper under a coloured light) and isolated
-    # rough spots (punched holes, a rule's end) seed nothing, so the sheet may grow there.
-    chroma = ndi.uniform_filter(chromaticity(rgb), size=(k, k, 1))
-    off_colour = np.abs(chroma - np.median(chroma[centre], axis=0)).max(axis=2)
-    unlike = (
-        (closed < params.dark_ratio * paper)
-        | (texture > rough)
-        | ((off_colour > params.min_chroma_shift) & (closed < params.colour_dark_ratio * paper))
+    # The centre's paper, measured on the centre square alone (padded for the filters).
+    y0, x0 = max(0, cy - half - k), max(0, cx - half - k)
+    closed_c, texture_c, chroma_c = _features(rgb[y0 : cy + half + k, x0 : cx + half + k], k)
+    inner = np.s_[cy - half - y0 : cy + half - y0, cx - half - x0 : cx + half - x0]
+    # Writing in the centre raises its roughness, so the reference has a floor.
+    paper = _Paper(
+        float(np.median(closed_c[inner])),
+        max(params.texture_ratio * float(np.median(texture_c[inner])), params.min_texture),
+        np.median(chroma_c[inner].reshape(-1, chroma_c.shape[-1]), axis=0),
     )
-    back = np.zeros((h, w), dtype=bool)
-    for side in (np.s_[:ring, :], np.s_[-ring:, :], np.s_[:, :ring], np.s_[:, -ring:]):
-        if unlike[side].mean() >= params.min_background_side:
-            back[side] = unlike[side]
-    if not back.any():
+    # Background seeds: border pixels unlike the paper, on the sides of the picture where
+    # most of the border is so. A side of the centre's kind (paper running out of the frame,
+    # a scan, paper under a coloured light) and isolated rough spots (punched holes, a rule's
+    # end) seed nothing, so the sheet may grow there. The sides are judged on strips alone:
+    # most pictures (scans, pages filling the frame) stop here.
+    sides = []
+    for side, strip, own in (
+        (np.s_[:ring, :], np.s_[: ring + k, :], np.s_[:ring, :]),
+        (np.s_[-ring:, :], np.s_[-(ring + k) :, :], np.s_[-ring:, :]),
+        (np.s_[:, :ring], np.s_[:, : ring + k], np.s_[:, :ring]),
+        (np.s_[:, -ring:], np.s_[:, -(ring + k) :], np.s_[:, -ring:]),
+    ):
+        if (
+            _unlike(_features(rgb[strip], k), paper, params)[own].mean()
+            >= params.min_background_side
+        ):
+            sides.append(side)
+    if not sides:
         return SheetSearch(None, False, "the border looks like the centre (a scan or close crop)")
+    features = _features(rgb, k)
+    closed = features[0]
+    unlike = _unlike(features, paper, params)
+    back = np.zeros((h, w), dtype=bool)
+    for side in sides:
+        back[side] = unlike[side]
     smooth = ndi.gaussian_filter(closed, max(0.5, params.smooth_sigma * long_side))
     grad = np.hypot(ndi.sobel(smooth, 0), ndi.sobel(smooth, 1))
     markers = np.where(centre, 1, np.where(back, 2, 0)).astype(np.int32)
