@@ -114,11 +114,16 @@ def main() -> None:
         folder = synthetic_dir(args.cache, args.pages, args.seed, args.writers)
         pages = sorted(folder.glob("*.jpg"))
         report["synthetic_held_out"] = measure(pages[: args.pages], args.model)
+    write_report(report, args.json)
+
+
+def write_report(report: dict[str, object], path: Path | None) -> None:
+    """Add the peak memory, print the report as JSON, and also write it to ``path``."""
     report["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     text = json.dumps(report, indent=2)
     print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    if path:
+        path.write_text(text + "\n")
 
 
 if __name__ == "__main__":
