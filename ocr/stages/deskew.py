@@ -15,7 +15,14 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from ocr.stages.binarize import BoolImage, PreparedPage
-from ocr.stages.segment import Components, estimate_skew, filter_components, find_components
+from ocr.stages.segment import (
+    DEFAULT_PARAMS,
+    Components,
+    cap_parts,
+    estimate_skew,
+    filter_components,
+    find_components,
+)
 
 MAX_DESKEW_DEG: float = 20.0
 """Largest page tilt searched, in degrees."""
@@ -64,7 +71,7 @@ class Tilt:
 def measure_tilt(page: PreparedPage, comps: Components | None = None) -> Tilt:
     """``comps``: the page's components when an earlier stage already found them."""
     comps = comps if comps is not None else find_components(page.mask)
-    parts = filter_components(comps, page.scale)
+    parts = cap_parts(filter_components(comps, page.scale), DEFAULT_PARAMS.max_parts)
     degrees = float(np.rad2deg(estimate_skew(parts, page.scale, max_deg=MAX_DESKEW_DEG)))
     labels = np.fromiter((label for p in parts for label in p.labels), dtype=np.int32)
     return Tilt(degrees, np.isin(comps.labels, labels), comps)

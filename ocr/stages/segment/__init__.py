@@ -17,11 +17,13 @@ reaches it only as a :data:`Scorer` passed in.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ocr.stages.binarize import BoolImage, FloatImage, Scale
 from ocr.stages.segment.components import (
     Component,
     Components,
+    cap_parts,
     filter_components,
     find_components,
     union,
@@ -52,6 +54,28 @@ from ocr.stages.segment.words import (
 )
 
 
+class ScoreBudget:
+    """The recognizer's share of one page's segmentation: ``scorer()`` gives the scorer while
+    fewer than ``limit`` crops have been scored, then None (geometry alone decides), and
+    counts how often it refused. One line's requests are always served whole."""
+
+    def __init__(self, score: Scorer | None, limit: int) -> None:
+        self.score, self.limit, self.used, self.refused = score, limit, 0, 0
+
+    def _counted(self, crops: list[FloatImage]) -> NDArray[np.floating]:
+        self.used += len(crops)
+        assert self.score is not None
+        return self.score(crops)
+
+    def scorer(self) -> Scorer | None:
+        if self.score is None:
+            return None
+        if self.used >= self.limit:
+            self.refused += 1
+            return None
+        return self._counted
+
+
 def segment(
     mask: BoolImage,
     ink: FloatImage,
@@ -65,17 +89,26 @@ def segment(
     ``comps``: the components of ``mask`` where an earlier stage (deskew) already found them.
     """
     comps = comps if comps is not None else find_components(mask)
-    parts = filter_components(comps, scale, params=params)
+    filtered = filter_components(comps, scale, params=params)
+    parts = cap_parts(filtered, params.max_parts)
     grouped = group_lines(parts, scale, params=params)
+    budget = ScoreBudget(
+        score, max(params.score_budget_min, int(params.score_budget_per_part * len(parts)))
+    )
     if score is not None:
         grouped = [
-            merge_scored(line, comps.labels, ink, scale, score, params=params) for line in grouped
+            merge_scored(line, comps.labels, ink, scale, scorer, params=params)
+            if (scorer := budget.scorer())
+            else line
+            for line in grouped
         ]
     lines = [
         drop_stray_marks(
             [
                 to_charbox(c, own, scale, params=params)
-                for c, own in split_wide(line, comps.labels, ink, scale, score, params=params)
+                for c, own in split_wide(
+                    line, comps.labels, ink, scale, budget.scorer(), params=params
+                )
             ],
             scale,
             params=params,
@@ -90,7 +123,7 @@ def segment(
     for boxes, gaps, h in zip(lines, pooled, heights, strict=True):
         words = split_words(boxes, line_threshold(gaps, page_threshold, params=params) * h)
         out.append(Line([Word([boxes[i] for i in w]) for w in words]))
-    return Layout(out, scale)
+    return Layout(out, scale, len(filtered) - len(parts), budget.refused)
 
 
 __all__ = [
@@ -101,6 +134,7 @@ __all__ = [
     "Glyph",
     "Layout",
     "Line",
+    "ScoreBudget",
     "Scorer",
     "SegmentParams",
     "Word",

@@ -98,3 +98,12 @@ def union(parts: Sequence[Component]) -> Component:
 def own_ink(c: Component, labels: NDArray[np.int32], ink: FloatImage) -> FloatImage:
     own = np.isin(labels[c.y0 : c.y1, c.x0 : c.x1], c.labels)
     return np.where(own, ink[c.y0 : c.y1, c.x0 : c.x1], np.float32(0.0)).astype(np.float32)
+
+
+def cap_parts(parts: list[Component], limit: int) -> list[Component]:
+    """At most ``limit`` parts: the largest by pixel count, in their original order (specks
+    of texture go first). Bounds the cost of every later stage."""
+    if len(parts) <= limit:
+        return parts
+    keep = set(np.argsort([-p.area for p in parts], kind="stable")[:limit].tolist())
+    return [p for i, p in enumerate(parts) if i in keep]

@@ -49,6 +49,11 @@ class Line:
 class Layout:
     lines: list[Line]
     scale: Scale
+    parts_dropped: int = 0
+    """Components left out by the ``max_parts`` cap (a picture of texture, not a page)."""
+    unscored_passes: int = 0
+    """Line passes (a line's merges, a line's cuts) decided by geometry alone because the
+    page's scoring budget was spent."""
 
 
 def to_charbox(

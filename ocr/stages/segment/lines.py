@@ -65,12 +65,18 @@ def group_lines(
     )
     small = [p for p in parts if p.height < params.primary_height_ch * ch]
     lines: list[list[Component]] = []
+    # Deskewed vertical extent of every line so far: a part can only overlap (or lie in the
+    # band of) a line whose whole extent it reaches, so the exact test below runs on those
+    # few lines only. This keeps a page of thousands of parts from costing parts x lines.
+    top: list[float] = []
+    bottom: list[float] = []
     for p in primary:
         py0, py1 = p.y0 + dy(p), p.y1 + dy(p)
         best, best_ov = -1, 0.0
-        for i, line in enumerate(lines):
+        for i in _reaching(top, bottom, py0, py1):
+            line = lines[i]
             # The line's vertical extent near p: its last member and any others ending within
-            # params.chain_reach_ch of p (a K whose arms and stem are separate strokes must not end
+            # chain_reach_ch of p (a K whose arms and stem are separate strokes must not end
             # the line on its upper arm).
             recent = [
                 c
@@ -85,23 +91,29 @@ def group_lines(
                 best, best_ov = i, ov
         if best >= 0 and best_ov >= params.line_overlap:
             lines[best].append(p)
+            top[best], bottom[best] = min(top[best], py0), max(bottom[best], py1)
         else:
             lines.append([p])
+            top.append(py0)
+            bottom.append(py1)
 
     margin = params.line_band_margin_ch * ch
     for s in small:
         sy = s.cy + dy(s)
         best, best_dist = -1, np.inf
-        for i, line in enumerate(lines):
+        for i in _reaching(top, bottom, sy - margin, sy + margin):
+            line = lines[i]
             # Band from the nearest members only: handwritten baselines drift along a line.
             near = sorted(line, key=lambda c: abs(c.cx - s.cx))[: params.band_neighbours]
-            band0 = float(np.median([c.y0 + dy(c) for c in near])) - margin
-            band1 = float(np.median([c.y1 + dy(c) for c in near])) + margin
+            band0 = _median([c.y0 + dy(c) for c in near]) - margin
+            band1 = _median([c.y1 + dy(c) for c in near]) + margin
             dist = abs(near[0].cx - s.cx)
             if band0 <= sy <= band1 and dist < best_dist:
                 best, best_dist = i, dist
         if best >= 0:
             lines[best].append(s)
+            top[best] = min(top[best], s.y0 + dy(s))
+            bottom[best] = max(bottom[best], s.y1 + dy(s))
     merged = [
         _merge_broken(sorted(line, key=lambda c: c.x0), scale, params=params)
         for line in lines
@@ -109,6 +121,22 @@ def group_lines(
     ]
     merged.sort(key=lambda line: float(np.median([c.cy + dy(c) for c in line])))
     return merged
+
+
+def _reaching(top: list[float], bottom: list[float], y0: float, y1: float) -> list[int]:
+    """Indices of the lines whose vertical extent [top, bottom] meets [y0, y1], in order."""
+    if not top:
+        return []
+    t, b = np.asarray(top), np.asarray(bottom)
+    return [int(i) for i in np.flatnonzero((t <= y1) & (b >= y0))]
+
+
+def _median(values: list[float]) -> float:
+    """np.median of a handful of values, without its per-call overhead (~0.1 ms, which a
+    page of clutter pays hundreds of thousands of times)."""
+    v = sorted(values)
+    n = len(v)
+    return float(v[n // 2]) if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
 
 
 def _merge_broken(

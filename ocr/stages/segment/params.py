@@ -180,5 +180,17 @@ class SegmentParams:
     """A line needs this many characters before its own median height can override the
     page's ch."""
 
+    max_parts: int = 3000
+    """Most components a page keeps after filtering (absolute, not relative: this bounds a
+    page's cost whatever its scale). A dense A4 page of small capitals holds about 2,500
+    characters and pieces; beyond this a picture is texture (wood grain, gravel, fabric),
+    and the largest parts are kept."""
+    score_budget_per_part: float = 1.0
+    """Crops the recognizer may score for merges and cuts, per kept part ..."""
+    score_budget_min: int = 256
+    """... and at least this many (clean pages use about one crop per character or fewer: 0-120
+    on the sample and development pages; a page of wood grain asked for 6,000, several
+    seconds). Lines after the budget is spent are merged and cut by geometry only."""
+
 
 DEFAULT_PARAMS = SegmentParams()
