@@ -106,3 +106,24 @@ def test_a_sheet_running_out_of_the_picture_is_flagged() -> None:
 def test_a_bare_desk_has_no_sheet() -> None:
     search = find_sheet(wood(W, H).astype(np.uint8))
     assert search.sheet is None
+
+
+def test_ink_outside_the_sheet_and_along_its_outline_is_cleared() -> None:
+    from ocr.stages.binarize import PreparedPage, Scale
+    from ocr.stages.sheet import SheetParams, clear_outside
+
+    mask = np.ones((200, 300), dtype=bool)
+    page = PreparedPage(
+        np.zeros((200, 300), np.float32),
+        mask.astype(np.float32),
+        mask,
+        Scale(char_height=20.0, stroke_width=2.0),
+        1.0,
+    )
+    inside = np.ones((50, 75), dtype=bool)  # the sheet's own pixels, at another resolution
+    inside[:, 50:] = False  # a torn-off right third: desk
+    out = clear_outside(page, inside, SheetParams(edge_clear_ch=0.3))
+    assert not out.mask[:, 200:].any() and not out.ink[:, 200:].any()
+    band = int(round(0.3 * 20))
+    assert not out.mask[:, 200 - band : 200].any()  # the outline's own band
+    assert out.mask[band + 1 : -band - 1, band + 1 : 200 - band - 1].all()  # the sheet stays

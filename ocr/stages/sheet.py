@@ -396,7 +396,7 @@ def clear_outside(
         > 127
     )
     band = max(1, int(round(params.edge_clear_ch * page.scale.char_height)))
-    keep = ndi.binary_erosion(keep, iterations=band, border_value=0)
+    keep = ndi.minimum_filter(keep, size=2 * band + 1, mode="constant", cval=False)
     mask = page.mask & keep
     ink = np.where(mask, page.ink, np.float32(0.0)).astype(np.float32)
     return PreparedPage(page.grey, ink, mask, page.scale, page.factor)
