@@ -74,8 +74,9 @@ class SheetParams:
     """... or when its chromaticity (channel share) differs from the centre's by this and ...
     (white paper 0.33 each; light oak about 0.42 / 0.33 / 0.25) ..."""
     colour_dark_ratio: float = 0.85
-    """... it is darker than this share of the paper: paper under a coloured lamp changes
-    colour too, but stays bright in its brightest channel; a wooden desk does not."""
+    """... it is darker than this share of the paper or rougher than ``texture_ratio`` times
+    the paper (no floor): paper under a coloured lamp changes colour too, but stays bright
+    in its brightest channel and smooth; a wooden desk does not."""
     min_background_side: float = 0.5
     """Share of one side of the border ring that must look like background for that side to
     seed it; with no such side the search stops early (scans and close crops pay little)."""
@@ -263,6 +264,9 @@ class _Paper:
 
     level: float
     rough: float
+    """Local contrast above which a surface is rough whatever its colour."""
+    grain: float
+    """Local contrast above which a surface of another colour is rough (no absolute floor)."""
     chroma: NDArray[np.float32]
 
 
@@ -275,7 +279,7 @@ def _unlike(f: Features, paper: _Paper, params: SheetParams) -> BoolImage:
         | (texture > paper.rough)
         | (
             (off_colour > params.min_chroma_shift)
-            & (closed < params.colour_dark_ratio * paper.level)
+            & ((closed < params.colour_dark_ratio * paper.level) | (texture > paper.grain))
         )
     )
 
@@ -299,6 +303,7 @@ def find_sheet(image: NDArray[np.uint8], params: SheetParams = SheetParams()) ->
     paper = _Paper(
         float(np.median(closed_c[inner])),
         max(params.texture_ratio * float(np.median(texture_c[inner])), params.min_texture),
+        params.texture_ratio * float(np.median(texture_c[inner])),
         np.median(chroma_c[inner].reshape(-1, chroma_c.shape[-1]), axis=0),
     )
     # Background seeds: border pixels unlike the paper, on the sides of the picture where
