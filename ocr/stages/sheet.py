@@ -4,13 +4,15 @@ Why: on a photo of a sheet on a desk, the desk (wood grain, fabric) and the shee
 edges are read as thousands of characters. Reading only inside the sheet removes them, and
 undoing the perspective gives the later stages level lines of even-sized characters.
 
-How: on a small thumbnail with the writing closed away, a marker-based watershed on the
-colour gradient grows the picture's centre (assumed on the sheet) and its border ring
-(assumed background) until they meet on the strongest closed boundary between them. The
-centre's basin is the sheet when it is brighter and smoother than what surrounds it and has
-a roughly quadrilateral outline. Its four corners (the largest-area quadrilateral on its
-convex hull) give a projective transform to an upright rectangle; pixels outside the basin
-(a torn edge, the desk in a corner) are reported so binarization can ignore them.
+How: on a 320 px thumbnail with the writing closed away, a marker-based watershed on the
+gradient of the brightest channel grows the picture's centre (assumed on the sheet) and the
+sides of its border that look like a desk (darker, rougher, or darker and of another colour
+than the centre's paper) until they meet on the strongest boundary between them. The
+centre's basin is the sheet when most of what it leaves out looks like a desk too (a shadow
+or a coloured lamp's edge leaves paper out, and is no sheet's edge) and its outline is
+roughly quadrilateral. Its four corners (the largest-area quadrilateral on its convex hull)
+give a projective transform to an upright rectangle; pixels outside the basin (a torn edge,
+the desk in a corner) are cleared after binarization.
 
 A scan, a whiteboard or a close crop has no distinct background: the centre and the border
 ring look alike, and :func:`find_sheet` returns a :class:`SheetSearch` without a sheet.
