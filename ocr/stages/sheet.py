@@ -73,15 +73,18 @@ class SheetParams:
     """... and this absolute floor (grey 0..1): paper grain and sensor noise stay below it,
     wood grain, fabric weave and speckled stone exceed it."""
     min_chroma_shift: float = 0.04
-    """... or when its chromaticity (channel share) differs from the centre's by this and ...
-    (white paper 0.33 each; light oak about 0.42 / 0.33 / 0.25) ..."""
+    """Chromaticity (channel share) difference from the paper that counts as another colour
+    (white paper 0.33 each; light oak about 0.42 / 0.33 / 0.25)."""
     colour_dark_ratio: float = 0.85
-    """... it is darker than this share of the paper or rougher than ``texture_ratio`` times
-    the paper (no floor): paper under a coloured lamp changes colour too, but stays bright
-    in its brightest channel and smooth; a wooden desk does not."""
+    """... or when it is rougher than ``texture_ratio`` times the paper (no floor) and either
+    of another colour or darker than this share of the paper: a light oak desk, a light
+    speckled stone top."""
     desk_edge_weight: float = 0.3
     """Weight of the desk-likeness edge beside the brightness edge in the watershed's
     gradient (a step from all desk-like to none weighs like a 0.3 grey step)."""
+    paper_percentile: float = 25.0
+    """Percentile of the centre's local contrast taken as the paper's own grain (writing
+    covers far less than three quarters of a page's centre)."""
     min_background_side: float = 0.5
     """Share of one side of the border ring that must look like background for that side to
     seed it; with no such side the search stops early (scans and close crops pay little)."""
@@ -276,16 +279,18 @@ class _Paper:
 
 
 def _unlike(f: Features, paper: _Paper, params: SheetParams) -> BoolImage:
-    """Pixels clearly darker, rougher, or darker and of another colour than the paper."""
+    """Pixels unlike the paper: much darker, or rough, or grainier and either of another
+    colour or somewhat darker. A shadow on paper only darkens it and a coloured lamp changes
+    its colour (sometimes its brightness too), but neither makes it grainy; a desk's grain,
+    weave or speckles do."""
     closed, texture, chroma = f
-    off_colour = np.abs(chroma - paper.chroma).max(axis=-1)
+    off_colour = np.abs(chroma - paper.chroma).max(axis=-1) > params.min_chroma_shift
+    darker = closed < params.colour_dark_ratio * paper.level
+    grainy = texture > paper.grain
     return np.asarray(
         (closed < params.dark_ratio * paper.level)
         | (texture > paper.rough)
-        | (
-            (off_colour > params.min_chroma_shift)
-            & ((closed < params.colour_dark_ratio * paper.level) | (texture > paper.grain))
-        )
+        | (grainy & (off_colour | darker))
     )
 
 
@@ -308,7 +313,8 @@ def find_sheet(image: NDArray[np.uint8], params: SheetParams = SheetParams()) ->
     paper = _Paper(
         float(np.median(closed_c[inner])),
         max(params.texture_ratio * float(np.median(texture_c[inner])), params.min_texture),
-        params.texture_ratio * float(np.median(texture_c[inner])),
+        # The paper between the strokes: writing in the centre makes the median rough.
+        params.texture_ratio * float(np.percentile(texture_c[inner], params.paper_percentile)),
         np.median(chroma_c[inner].reshape(-1, chroma_c.shape[-1]), axis=0),
     )
     # Background seeds: border pixels unlike the paper, on the sides of the picture where
