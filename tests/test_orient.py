@@ -71,3 +71,13 @@ def test_a_sideways_page_reads_like_the_upright_one(pages, recognizer) -> None:
     hits = [min(np.abs(np.subtract(e, g)).max() for g in got) <= 3 for e in expected]
     assert np.mean(hits) >= 0.9
     assert upright.rotation == 0 and upright.warnings == []
+
+
+def test_line_direction_follows_the_text_lines(pages) -> None:
+    from ocr.stages.orient import glyph_components, line_direction
+    from ocr.stages.segment import find_components
+
+    for k, want in ((0, "horizontal"), (1, "vertical"), (2, "horizontal")):
+        prepared = prepare_page(np.ascontiguousarray(np.rot90(pages[0].image, k)))
+        comps = find_components(prepared.mask)
+        assert line_direction(glyph_components(prepared, comps)) == want
