@@ -31,7 +31,7 @@ from scipy import ndimage as ndi
 from scipy.spatial import ConvexHull
 from skimage.measure import find_contours
 from skimage.segmentation import watershed
-from skimage.transform import ProjectiveTransform
+from skimage.transform import ProjectiveTransform, estimate_transform
 
 from ocr.stages.binarize import PreparedPage
 
@@ -162,10 +162,12 @@ class Rectified:
 
 def homography(src: NDArray[np.float64], dst: NDArray[np.float64]) -> NDArray[np.float64]:
     """3 x 3 projective matrix H with dst ~ H src, from four (or more) point pairs."""
-    t = ProjectiveTransform.from_estimate(
-        np.asarray(src, dtype=np.float64), np.asarray(dst, dtype=np.float64)
+    # estimate_transform exists in every scikit-image the project allows (>= 0.22);
+    # ProjectiveTransform.from_estimate only from 0.26.
+    t = estimate_transform(
+        "projective", np.asarray(src, dtype=np.float64), np.asarray(dst, dtype=np.float64)
     )
-    if not t:
+    if t is None or not np.all(np.isfinite(t.params)):
         raise ValueError(f"degenerate quadrilateral {np.asarray(dst).tolist()}")
     return np.asarray(t.params, dtype=np.float64)
 
