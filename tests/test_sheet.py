@@ -127,3 +127,46 @@ def test_ink_outside_the_sheet_and_along_its_outline_is_cleared() -> None:
     band = int(round(0.3 * 20))
     assert not out.mask[:, 200 - band : 200].any()  # the outline's own band
     assert out.mask[band + 1 : -band - 1, band + 1 : 200 - band - 1].all()  # the sheet stays
+
+
+def test_the_pipeline_reads_the_sheet_and_reports_its_corners_in_original_pixels() -> None:
+    """A written page on the desk, decoded at half size: the result's sheet corners and
+    character boxes are in the ORIGINAL picture's pixels."""
+    from dataclasses import replace
+
+    from ocr.io.imageio import PageImage
+    from ocr.model.store import load_model
+    from ocr.pipeline import transcribe_page
+    from ocr.stages.sheet import homography
+    from ocr.synth import SynthStyle, make_pages
+    from ocr.textdist import cer
+
+    style = replace(SynthStyle.clean(), lines=(3, 4), max_megapixels=0.5)
+    page = make_pages(1, writers=[4], seed=3, style=style, source="builtin")[0]
+    ph, pw = page.image.shape[:2]
+    src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], dtype=np.float64)
+    back = np.linalg.inv(homography(src, CORNERS))
+    coeffs = tuple(float(v) for v in (back / back[2, 2]).ravel()[:8])
+    paper = Image.fromarray(page.image)
+    warped = paper.transform((W, H), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BILINEAR)
+    cover = Image.new("L", (pw, ph), 255).transform(
+        (W, H), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BILINEAR
+    )
+    m = np.asarray(cover, np.float32)[..., None] / 255
+    scene = (wood(W, H) * (1 - m) + np.asarray(warped, np.float32) * m).astype(np.uint8)
+    rec = load_model()
+    result = transcribe_page(PageImage("desk.jpg", 0, 1, scene, 0.5, (2 * W, 2 * H), "0" * 64), rec)
+    flat = transcribe_page(PageImage("flat.jpg", 0, 1, page.image, 1.0, (pw, ph), "0" * 64), rec)
+    assert result.sheet is not None
+    assert np.abs(np.array(result.sheet) - 2 * CORNERS).max() < 0.02 * 2 * W
+    assert result.warnings == []
+    # The sheet fills a third of the picture, so its writing is smaller than on the flat page.
+    assert cer(result.text, page.text) <= cer(flat.text, page.text) + 0.12
+    inside = Image.new("L", (2 * W, 2 * H), 0)
+    ImageDraw.Draw(inside).polygon([(float(x), float(y)) for x, y in 2 * CORNERS], fill=1)
+    on_sheet = np.asarray(inside, dtype=bool)
+    for ln in result.lines:
+        for wd in ln.words:
+            for c in wd.characters:
+                x0, y0, x1, y1 = c.box
+                assert on_sheet[(y0 + y1) // 2, (x0 + x1) // 2]
