@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from ocr.model.classes import CLASSES
 from ocr.model.store import Recognizer
 from ocr.stages.binarize import PreparedPage
 from ocr.stages.normalize import normalize_batch
@@ -137,6 +138,12 @@ def line_direction(parts: list[Component], params: OrientParams = OrientParams()
     return None
 
 
+def char_confidence(recognizer: Recognizer, glyphs: FloatImage) -> NDArray[np.float32]:
+    """Each glyph's highest probability among the 36 characters: an output that says "not a
+    character" (a recognizer trained with clutter) must not count as a confident reading."""
+    return np.asarray(recognizer.predict_proba(glyphs)[:, : len(CLASSES)].max(axis=1))
+
+
 def find_orientation(
     page: PreparedPage,
     recognizer: Recognizer,
@@ -150,7 +157,7 @@ def find_orientation(
     if len(parts) < params.min_glyphs:
         return Orientation(0, (), len(parts))
     glyphs = normalize_batch(glyph_crops(page, comps, parts))
-    upright = float(recognizer.predict_proba(glyphs).max(axis=1).mean())
+    upright = float(char_confidence(recognizer, glyphs).mean())
     if upright >= params.upright_confident:
         return Orientation(0, (upright,), len(parts))
     # Lines running across leave only upside down to test; lines running down, the two
@@ -158,7 +165,7 @@ def find_orientation(
     direction = line_direction(parts, params)
     tried = {"horizontal": (2,), "vertical": (1, 3)}.get(direction or "", (1, 2, 3))
     turns = np.concatenate([np.rot90(glyphs, k, axes=(1, 2)) for k in tried])
-    top = recognizer.predict_proba(np.ascontiguousarray(turns)).max(axis=1)
+    top = char_confidence(recognizer, np.ascontiguousarray(turns))
     scores = [upright, 0.0, 0.0, 0.0]
     for k, s in zip(tried, top.reshape(len(tried), -1).mean(axis=1), strict=True):
         scores[k] = float(s)
