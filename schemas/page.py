@@ -33,6 +33,8 @@ ERROR_TYPES = (
     "all-black-page",
     "timeout",
     "internal",
+    "worker-crashed",
+    "unsafe-name",
 )
 """Known ``PageError.error_type`` values. Documented, not enforced: a new failure mode should
 not make old readers reject the document."""
