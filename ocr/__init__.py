@@ -1,7 +1,8 @@
 """The scanscribe engine: pure NumPy, SciPy, scikit-image and Pillow (no Celery, no boto3).
 
 Top level: ``pipeline`` (one page through every stage, :class:`PageContext` timing them),
-``batch`` (local folders of files), ``cli`` (the local commands), ``datapath`` (where the
+``batch`` (the batch core: output names, outcomes, the local writer), ``localpool`` (the
+``--jobs`` process pool), ``cli`` (the local commands), ``datapath`` (where the
 development data lives), ``textdist`` (CER). Packages by role: ``io`` (bytes in, documents
 and pictures out), ``stages`` (one module per page stage), ``model`` (the network and a model
 directory), ``training`` (data, training runs, reports), ``synth`` (synthetic pages with

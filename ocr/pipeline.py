@@ -8,10 +8,10 @@ and maps working-resolution boxes back to original pixels.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,7 +20,8 @@ from ocr.io.imageio import InputError, PageImage
 from ocr.model.classes import CLASS_INDEX, CLASSES, CONFUSABLE_PAIRS, NOT_CHAR_INDEX, NUM_CLASSES
 from ocr.model.store import Recognizer
 from ocr.stages.binarize import PreparedPage, estimate_scale, prepare_page
-from ocr.stages.deskew import MIN_DESKEW_DEG, Rotation, measure_tilt, rotate_page
+from ocr.stages.deskew import MIN_DESKEW_DEG, measure_tilt, rotate_page
+from ocr.stages.orient import Orientation, find_orientation, turn_page
 from ocr.stages.recognize import (
     FLAG_MARGIN,
     Reading,
@@ -33,6 +34,7 @@ from ocr.stages.rules import remove_rules, without_rules
 from ocr.stages.segment import (
     DEFAULT_PARAMS,
     CharBox,
+    Components,
     Glyph,
     Layout,
     SegmentParams,
@@ -43,6 +45,7 @@ from ocr.stages.segment import (
 from ocr.stages.segment import Line as LayoutLine
 from ocr.stages.segment import Word as LayoutWord
 from ocr.stages.shapes import remove_nested_shapes
+from ocr.stages.sheet import SheetSearch, clear_outside, find_sheet, rectify
 from schemas.page import (
     Alternative,
     Character,
@@ -146,19 +149,37 @@ def drop_clutter(layout: Layout, probs: dict[int, NDArray[np.float32]]) -> tuple
     return Layout(lines, layout.scale), len(clutter)
 
 
-def to_original(
-    box: CharBox, per_px: float, size: tuple[int, int], rotation: Rotation | None = None
-) -> list[int]:
-    """Working-resolution box (on the deskewed page if ``rotation``) -> original pixels
-    (``per_px`` = working px per original px), clipped to the image."""
-    corners = (box.x0, box.y0, box.x1, box.y1)
-    x0, y0, x1, y1 = rotation.box_to_input(corners) if rotation is not None else corners
+class BoxMap(Protocol):
+    """One geometric step of the pipeline, undone: a box on the step's output -> the axis-
+    aligned bounds of its corners on the step's input (deskew, quarter turn, rectified sheet,
+    resampling)."""
+
+    def box_to_input(self, box: tuple[float, float, float, float]) -> tuple[float, ...]: ...
+
+
+@dataclass(frozen=True)
+class Resampled:
+    """Undoes a resampling by ``per_px`` output px per input px."""
+
+    per_px: float
+
+    def box_to_input(self, box: tuple[float, float, float, float]) -> tuple[float, ...]:
+        return tuple(v / self.per_px for v in box)
+
+
+def to_original(box: CharBox, maps: Sequence[BoxMap], size: tuple[int, int]) -> list[int]:
+    """Working-resolution box -> original pixels through ``maps`` (the pipeline's steps, last
+    first), clipped to the image."""
+    corners: tuple[float, ...] = (box.x0, box.y0, box.x1, box.y1)
+    for m in maps:
+        corners = m.box_to_input((corners[0], corners[1], corners[2], corners[3]))
+    x0, y0, x1, y1 = corners
     w, h = size
     return [
-        min(w, max(0, int(np.floor(x0 / per_px)))),
-        min(h, max(0, int(np.floor(y0 / per_px)))),
-        min(w, max(0, int(np.ceil(x1 / per_px)))),
-        min(h, max(0, int(np.ceil(y1 / per_px)))),
+        min(w, max(0, int(np.floor(x0)))),
+        min(h, max(0, int(np.floor(y0)))),
+        min(w, max(0, int(np.ceil(x1)))),
+        min(h, max(0, int(np.ceil(y1)))),
     ]
 
 
@@ -198,10 +219,9 @@ def decode(
     layout: Layout,
     probs: dict[int, NDArray[np.float32]],
     recognizer: Recognizer,
-    per_px: float,
+    maps: Sequence[BoxMap],
     size: tuple[int, int],
     options: PipelineOptions,
-    rotation: Rotation | None = None,
 ) -> list[Line]:
     """Each character's probabilities (:func:`probs_by_box`) -> lines of words of characters
     (marks as '.')."""
@@ -237,7 +257,7 @@ def decode(
             it = iter(rs)
             chars: list[Character] = []
             for c in word.chars:
-                box = to_original(c, per_px, size, rotation)
+                box = to_original(c, maps, size)
                 if c.kind == "char":
                     chars.append(character(next(it), box))
                 elif c.mark == ".":
@@ -258,6 +278,44 @@ def decode(
     return lines
 
 
+def page_warnings(
+    search: SheetSearch, orientation: Orientation, hard_shadow: bool
+) -> list[PageWarning]:
+    """What a reviewer should know about how the page was read (see ``WARNING_CODES``)."""
+    out: list[PageWarning] = []
+    if search.sheet is None and search.background_seen:
+        out.append(
+            PageWarning(
+                code="no-sheet-found",
+                message=f"the picture shows more than a sheet, but no sheet was found "
+                f"({search.reason}): the background may have been read as writing",
+            )
+        )
+    if search.sheet is not None and search.sheet.partly_outside:
+        out.append(
+            PageWarning(
+                code="sheet-partly-outside",
+                message="the sheet runs out of the picture: writing near that edge may be missing",
+            )
+        )
+    if hard_shadow:
+        out.append(
+            PageWarning(
+                code="hard-shadow",
+                message="a hard shadow crosses the page: writing along its edge may be misread",
+            )
+        )
+    if orientation.quarter_turns:
+        out.append(
+            PageWarning(
+                code="rotated",
+                message=f"the page was stored turned; it was rotated {orientation.degrees} "
+                f"degrees clockwise to read it",
+            )
+        )
+    return out
+
+
 def transcribe_page(
     page: PageImage, recognizer: Recognizer, options: PipelineOptions | None = None
 ) -> PageResult:
@@ -265,24 +323,46 @@ def transcribe_page(
     options = options or PipelineOptions()
     ctx = PageContext(page)
     start = time.perf_counter()
-    prepared = ctx.run("binarize", prepare_page, page.pixels, without_rules)
+    maps: list[BoxMap] = [Resampled(page.scale)]  # built from the file outwards, used reversed
+    search = ctx.run("sheet", find_sheet, page.pixels)
+    pixels, inside = page.pixels, None
+    if search.sheet is not None:
+        rectified = ctx.run("rectify", rectify, page.pixels, search.sheet)
+        pixels, inside = rectified.pixels, rectified.inside
+        maps.append(search.sheet)
+    prepared = ctx.run("binarize", prepare_page, pixels, without_rules)
+    hard_shadow = prepared.hard_shadow
+    maps.append(Resampled(prepared.factor))
+    if inside is not None:
+        prepared = ctx.run("clear-outside", clear_outside, prepared, inside)
     check_not_black(page, prepared)
     ruled = ctx.run("rules", remove_rules, prepared.ink, prepared.mask, prepared.scale)
     if ruled.found:  # rules and letters joined to them no longer sway the size estimate
         scale = estimate_scale(ruled.mask)
         prepared = replace(prepared, ink=ruled.ink, mask=ruled.mask, scale=scale)
-    tilt = ctx.run("deskew", measure_tilt, prepared, ruled.components)
-    rotation = None
+    comps = ruled.components
+    if comps is None:
+        comps = ctx.run("components", find_components, prepared.mask)
+    orientation = ctx.run("orient", find_orientation, prepared, recognizer, comps)
+    if orientation.quarter_turns:
+        prepared, turn = turn_page(prepared, orientation)
+        maps.append(turn)
+        comps = find_components(prepared.mask)
+    tilt = ctx.run("deskew", measure_tilt, prepared, comps)
+    level_comps: Components | None = tilt.components
     if abs(tilt.degrees) >= MIN_DESKEW_DEG:
         prepared, rotation = ctx.run("rotate", rotate_page, prepared, tilt)
+        maps.append(rotation)
+        level_comps = None  # the turned page has new components
     score = scorer(recognizer) if options.classifier_splits else None
-    comps = find_components(prepared.mask) if rotation is not None else tilt.components
+    if level_comps is None:
+        level_comps = find_components(prepared.mask)
     shapes = ctx.run(
-        "shapes", remove_nested_shapes, prepared.ink, prepared.mask, prepared.scale, comps
+        "shapes", remove_nested_shapes, prepared.ink, prepared.mask, prepared.scale, level_comps
     )
     if shapes.drawings:
         prepared = replace(prepared, ink=shapes.ink, mask=shapes.mask)
-        comps = find_components(prepared.mask)
+        level_comps = None
     layout = ctx.run(
         "segment",
         segment,
@@ -290,7 +370,7 @@ def transcribe_page(
         prepared.ink,
         prepared.scale,
         score,
-        comps,
+        level_comps,
         params=options.segment,
     )
     glyphs = ctx.run("crop", cut_glyphs, prepared.ink, layout)
@@ -304,18 +384,17 @@ def transcribe_page(
     layout, dropped = drop_clutter(layout, by_box)
     if dropped == len(glyphs):
         raise blank
-    warnings = []
+    clutter_warnings = []
     if dropped >= CLUTTER_WARN_MIN and dropped >= CLUTTER_WARN_SHARE * len(glyphs):
-        warnings.append(
+        clutter_warnings.append(
             PageWarning(
                 code="many-clutter-rejected",
                 message=f"{dropped} of {len(glyphs)} shapes were not read as characters "
                 "(texture, drawings or rules): check the page",
             )
         )
-    per_px = prepared.factor * page.scale
     lines = ctx.run(
-        "decode", decode, layout, by_box, recognizer, per_px, page.original_size, options, rotation
+        "decode", decode, layout, by_box, recognizer, maps[::-1], page.original_size, options
     )
     chars = [c for ln in lines for w in ln.words for c in w.characters if c.text != "."]
     ctx.timings_ms["total"] = round((time.perf_counter() - start) * 1000, 2)
@@ -339,7 +418,11 @@ def transcribe_page(
             lines=len(lines),
             words=sum(len(ln.words) for ln in lines),
         ),
-        warnings=warnings,
         timings_ms=ctx.timings_ms,
         created_at=datetime.now(UTC),
+        warnings=page_warnings(search, orientation, hard_shadow) + clutter_warnings,
+        sheet=None
+        if search.sheet is None
+        else (search.sheet.corners / page.scale).round(1).tolist(),
+        rotation=orientation.degrees,
     )

@@ -33,9 +33,22 @@ ERROR_TYPES = (
     "all-black-page",
     "timeout",
     "internal",
+    "worker-crashed",
+    "unsafe-name",
 )
 """Known ``PageError.error_type`` values. Documented, not enforced: a new failure mode should
 not make old readers reject the document."""
+
+
+WARNING_CODES = (
+    "no-sheet-found",
+    "sheet-partly-outside",
+    "rotated",
+    "hard-shadow",
+    "many-clutter-rejected",
+)
+"""Known ``PageWarning.code`` values: why a page that was read may still be unreliable.
+Documented, not enforced, like ``ERROR_TYPES``."""
 
 
 def _check_box(box: list[int]) -> list[int]:
@@ -56,6 +69,8 @@ Box = Annotated[
 ]
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+Point = Annotated[list[float], Field(min_length=2, max_length=2, description="[x, y]")]
 
 
 class Alternative(BaseModel):
@@ -86,6 +101,27 @@ class ConfusionFlag(BaseModel):
     )
 
 
+REVIEW_STATUSES = ("accepted", "corrected", "not-a-character")
+"""What a person decided about a character in ``scanscribe review``."""
+
+ReviewStatus = Literal["accepted", "corrected", "not-a-character"]
+
+
+class CharacterReview(BaseModel):
+    """A person's decision on a character. The model's reading stays in ``original``, so a
+    reviewed result still says what the machine read."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: ReviewStatus = Field(
+        description="accepted: the reading was right; corrected: ``text`` is the person's; "
+        "not-a-character: the box holds no character (left out of the word's text)"
+    )
+    original: str = Field(pattern=CHARACTER_PATTERN, description="the model's reading")
+    reviewer: str
+    at: datetime
+
+
 class Character(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -94,6 +130,9 @@ class Character(BaseModel):
     confidence: Probability
     alternatives: list[Alternative] = Field(max_length=3, description="top-3, best first")
     flag: ConfusionFlag | None = None
+    review: CharacterReview | None = Field(
+        default=None, description="set by `scanscribe review`; None = not reviewed"
+    )
 
 
 class Word(BaseModel):
@@ -142,8 +181,12 @@ class PageStats(BaseModel):
 
 
 class PageWarning(BaseModel):
-    code: str
-    message: str
+    """Something a reviewer should know about how the page was read."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(description="machine-readable: " + ", ".join(WARNING_CODES))
+    message: str = Field(description="human-readable: what was seen and what it may cause")
 
 
 class PageResult(BaseModel):
@@ -156,9 +199,19 @@ class PageResult(BaseModel):
     text: str = Field(description='full text: "\\n" between lines, spaces between words')
     lines: list[Line]
     stats: PageStats
-    warnings: list[PageWarning] = []
     timings_ms: dict[str, float] = Field(description="wall time per pipeline stage")
     created_at: datetime
+    warnings: list[PageWarning] = []
+    sheet: Annotated[list[Point], Field(min_length=4, max_length=4)] | None = Field(
+        default=None,
+        description="corners of the sheet found in the picture, in original pixels "
+        "(top-left, top-right, bottom-right, bottom-left as seen, [x, y] each); None when "
+        "the picture was read whole (a scan, a close crop, or no sheet found)",
+    )
+    rotation: Literal[0, 90, 180, 270] = Field(
+        default=0,
+        description="clockwise degrees the picture was turned to read it upright",
+    )
 
 
 class PageError(BaseModel):

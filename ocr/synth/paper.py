@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageFilter
 
-from ocr.synth import SynthPage
+from ocr.synth.render import SynthPage
 
 FloatImage = NDArray[np.float32]
 Rng = np.random.Generator
@@ -251,4 +251,5 @@ PAPER_SCENES: dict[str, Callable[[SynthPage, Rng], SynthPage]] = {
     "grid": grid_paper,
     "drawings": marker_shapes,
 }
-"""Scene kinds of this module, for the scenes benchmark (bench/scenes.py)."""
+"""Scene kinds of this module; ``ocr.synth.scenes`` composes them like its own, so
+``bench/scenes.py --kinds lined,grid,drawings`` measures them."""
