@@ -60,6 +60,12 @@ def add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--stroke-copies", type=int, default=d.stroke_copies, help="renderings per stroke glyph"
     )
+    p.add_argument(
+        "--negative-share",
+        type=float,
+        default=d.negative_share,
+        help='generated "not a character" crops per glyph of each split (0: none)',
+    )
     p.add_argument("--no-augment", action="store_true", help="train on the data as it is")
     p.add_argument("--name", default="scanscribe-mlp")
     p.add_argument("--version", default=None, help="model version (default: a UTC timestamp)")
@@ -109,6 +115,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         seed=args.seed,
         members=args.members,
         stroke_copies=args.stroke_copies,
+        negative_share=args.negative_share,
     )
     bar: tqdm | None = None
 

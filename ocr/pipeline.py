@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
@@ -17,9 +17,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ocr.io.imageio import InputError, PageImage
-from ocr.model.classes import CLASS_INDEX, CLASSES, CONFUSABLE_PAIRS
+from ocr.model.classes import CLASS_INDEX, CLASSES, CONFUSABLE_PAIRS, NOT_CHAR_INDEX, NUM_CLASSES
 from ocr.model.store import Recognizer
-from ocr.stages.binarize import PreparedPage, prepare_page
+from ocr.stages.binarize import PreparedPage, estimate_scale, prepare_page
 from ocr.stages.deskew import MIN_DESKEW_DEG, measure_tilt, rotate_page
 from ocr.stages.orient import Orientation, find_orientation, turn_page
 from ocr.stages.recognize import (
@@ -30,6 +30,7 @@ from ocr.stages.recognize import (
     confusable_pairs,
     read_char,
 )
+from ocr.stages.rules import remove_rules, without_rules
 from ocr.stages.segment import (
     DEFAULT_PARAMS,
     CharBox,
@@ -41,6 +42,9 @@ from ocr.stages.segment import (
     find_components,
     segment,
 )
+from ocr.stages.segment import Line as LayoutLine
+from ocr.stages.segment import Word as LayoutWord
+from ocr.stages.shapes import remove_nested_shapes
 from ocr.stages.sheet import SheetSearch, clear_outside, find_sheet, rectify
 from schemas.page import (
     Alternative,
@@ -61,6 +65,15 @@ ALL_BLACK_GREY: float = 0.2
 """A page whose median grey (0 black .. 1 white) is below this ..."""
 ALL_BLACK_SPREAD: float = 0.05
 """... and whose grey spread (90th - 10th percentile) is below this has nothing to read."""
+
+CLUTTER_WARN_SHARE: float = 0.3
+"""A page on which at least this share of the crops was dropped as "not a character"...
+
+(a few specks on a clean page are normal; a third of everything means desk, texture or a
+drawing filled the picture, and what is left deserves a reviewer's look)"""
+
+CLUTTER_WARN_MIN: int = 10
+"""...and at least this many crops, gets the ``many-clutter-rejected`` warning."""
 
 
 @dataclass(frozen=True)
@@ -108,11 +121,32 @@ def scorer(recognizer: Recognizer) -> Callable[[list[NDArray[np.float32]]], NDAr
         partner[CLASS_INDEX[a]], partner[CLASS_INDEX[b]] = CLASS_INDEX[b], CLASS_INDEX[a]
 
     def score(crops: list[NDArray[np.float32]]) -> NDArray[np.float32]:
-        p = classify(crops, recognizer)
+        # Character columns only: the "not a character" output takes its share away, so a
+        # fragment of a letter or two letters fused score low as pieces of a merge or a cut.
+        p = classify(crops, recognizer)[:, :NUM_CLASSES]
         merged = p + np.where(partner != np.arange(len(CLASSES)), p[:, partner], 0.0)
         return np.minimum(merged.max(axis=1), 1.0).astype(np.float32)
 
     return score
+
+
+def drop_clutter(layout: Layout, probs: dict[int, NDArray[np.float32]]) -> tuple[Layout, int]:
+    """The layout without the character boxes whose best output is "not a character"
+    (``probs`` keyed by box identity, see :func:`probs_by_box`); words left without
+    characters go with their marks, lines left empty go. Returns how many boxes were dropped."""
+    clutter = {key for key, p in probs.items() if int(p.argmax()) == NOT_CHAR_INDEX}
+    if not clutter:
+        return layout, 0
+    lines: list[LayoutLine] = []
+    for line in layout.lines:
+        words = []
+        for word in line.words:
+            chars = [c for c in word.chars if c.kind != "char" or id(c) not in clutter]
+            if any(c.kind == "char" for c in chars):
+                words.append(LayoutWord(chars))
+        if words:
+            lines.append(LayoutLine(words))
+    return Layout(lines, layout.scale), len(clutter)
 
 
 class BoxMap(Protocol):
@@ -201,7 +235,7 @@ def decode(
             rs, ps = [], []
             for c in word.chars:
                 if c.kind == "char":
-                    p = probs[id(c)]
+                    p = probs[id(c)][:NUM_CLASSES]  # kept: a character is its best output
                     rs.append(read_char(p, pairs, options.flag_margin))
                     ps.append(p)
             readings.append(rs)
@@ -296,13 +330,19 @@ def transcribe_page(
         rectified = ctx.run("rectify", rectify, page.pixels, search.sheet)
         pixels, inside = rectified.pixels, rectified.inside
         maps.append(search.sheet)
-    prepared = ctx.run("binarize", prepare_page, pixels)
+    prepared = ctx.run("binarize", prepare_page, pixels, without_rules)
     hard_shadow = prepared.hard_shadow
     maps.append(Resampled(prepared.factor))
     if inside is not None:
         prepared = ctx.run("clear-outside", clear_outside, prepared, inside)
     check_not_black(page, prepared)
-    comps = ctx.run("components", find_components, prepared.mask)
+    ruled = ctx.run("rules", remove_rules, prepared.ink, prepared.mask, prepared.scale)
+    if ruled.found:  # rules and letters joined to them no longer sway the size estimate
+        scale = estimate_scale(ruled.mask)
+        prepared = replace(prepared, ink=ruled.ink, mask=ruled.mask, scale=scale)
+    comps = ruled.components
+    if comps is None:
+        comps = ctx.run("components", find_components, prepared.mask)
     orientation = ctx.run("orient", find_orientation, prepared, recognizer, comps)
     if orientation.quarter_turns:
         prepared, turn = turn_page(prepared, orientation)
@@ -315,6 +355,14 @@ def transcribe_page(
         maps.append(rotation)
         level_comps = None  # the turned page has new components
     score = scorer(recognizer) if options.classifier_splits else None
+    if level_comps is None:
+        level_comps = find_components(prepared.mask)
+    shapes = ctx.run(
+        "shapes", remove_nested_shapes, prepared.ink, prepared.mask, prepared.scale, level_comps
+    )
+    if shapes.drawings:
+        prepared = replace(prepared, ink=shapes.ink, mask=shapes.mask)
+        level_comps = None
     layout = ctx.run(
         "segment",
         segment,
@@ -326,12 +374,25 @@ def transcribe_page(
         params=options.segment,
     )
     glyphs = ctx.run("crop", cut_glyphs, prepared.ink, layout)
+    blank = InputError(
+        "blank-page", f"{page.source}: page {page.page_index + 1} has no handwriting"
+    )
     if not glyphs:
-        raise InputError(
-            "blank-page", f"{page.source}: page {page.page_index + 1} has no handwriting"
-        )
+        raise blank
     probs = ctx.run("recognize", classify, [g.crop for g in glyphs], recognizer)
     by_box = probs_by_box(glyphs, probs)
+    layout, dropped = drop_clutter(layout, by_box)
+    if dropped == len(glyphs):
+        raise blank
+    clutter_warnings = []
+    if dropped >= CLUTTER_WARN_MIN and dropped >= CLUTTER_WARN_SHARE * len(glyphs):
+        clutter_warnings.append(
+            PageWarning(
+                code="many-clutter-rejected",
+                message=f"{dropped} of {len(glyphs)} shapes were not read as characters "
+                "(texture, drawings or rules): check the page",
+            )
+        )
     lines = ctx.run(
         "decode", decode, layout, by_box, recognizer, maps[::-1], page.original_size, options
     )
@@ -359,7 +420,7 @@ def transcribe_page(
         ),
         timings_ms=ctx.timings_ms,
         created_at=datetime.now(UTC),
-        warnings=page_warnings(search, orientation, hard_shadow),
+        warnings=page_warnings(search, orientation, hard_shadow) + clutter_warnings,
         sheet=None
         if search.sheet is None
         else (search.sheet.corners / page.scale).round(1).tolist(),

@@ -12,13 +12,17 @@ import pytest
 from PIL import Image
 
 from ocr.cli import main
+from ocr.model.classes import CLASSES, NOT_CHAR_INDEX, NUM_OUTPUTS, OUTPUTS
+from ocr.model.mlp import MLP, Architecture
 from ocr.model.store import (
     MANIFEST_FILE,
     WEIGHTS_FILE,
     ModelError,
     Recognizer,
+    architecture_spec,
     load_model,
     read_manifest,
+    save_model,
 )
 from schemas.manifest import ModelManifest
 
@@ -126,8 +130,9 @@ def test_loaded_model_predicts_like_the_trained_one(tiny_model: Path, tmp_path: 
     noise = np.random.default_rng(0).random((5, 32, 32), dtype=np.float32)
     for x in (crops.images, noise):
         p, q = loaded.predict_proba(x), trained.predict_proba(x)
-        assert p.shape == (len(x), 36) and p.dtype == np.float32
+        assert p.shape == (len(x), NUM_OUTPUTS) and p.dtype == np.float32
         np.testing.assert_allclose(p, q, atol=1e-6)
+        np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-5)
         assert (p.argmax(axis=1) == q.argmax(axis=1)).all()
     accuracy = (loaded.predict_proba(crops.images).argmax(axis=1) == crops.labels).mean()
     assert accuracy > 0.9
@@ -165,6 +170,34 @@ def test_evaluate_cli_json(tiny_model: Path, capsys: pytest.CaptureFixture[str])
     assert out["samples"] == 90
     assert out["accuracy"] > 0.9
     assert set(out["per_class"]) == {"1", "O", "7"}
+
+
+def test_trained_model_has_the_not_a_character_output(tiny_model: Path) -> None:
+    manifest = read_manifest(tiny_model)
+    assert manifest.classes == OUTPUTS and manifest.architecture.n_out == NUM_OUTPUTS
+    # The generated negatives are a split of their own; the whole-split figures are glyphs.
+    assert manifest.metrics["valid/negatives"].samples >= 1
+    assert manifest.metrics["valid"].samples == manifest.metrics["valid/folder:crops"].samples
+
+
+def test_model_from_before_the_37th_class_loads_and_never_rejects(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    """Registries still hold 36-output models: they load, and their "not a character"
+    column is zero, so the page pipeline drops nothing with them."""
+    arch = Architecture(hidden=(8,), n_out=len(CLASSES))
+    old = read_manifest(tiny_model).model_copy(
+        update={"classes": CLASSES, "architecture": architecture_spec(arch, 1)}
+    )
+    save_model(tmp_path / "old", [MLP(arch, seed=3)], old)
+    p = load_model(tmp_path / "old").predict_proba(np.ones((4, 32, 32), np.float32))
+    assert p.shape == (4, NUM_OUTPUTS)
+    assert np.all(p[:, NOT_CHAR_INDEX] == 0)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-5)
+    bad = old.model_copy(update={"classes": OUTPUTS})  # 37 classes on 36 outputs
+    save_model(tmp_path / "bad", [MLP(arch, seed=3)], bad)
+    with pytest.raises(ModelError, match="outputs"):
+        load_model(tmp_path / "bad")
 
 
 def test_recipe_overrides_are_the_one_way_in() -> None:

@@ -1,4 +1,5 @@
-"""The 36 output classes and the confusion-prone pairs between them."""
+"""The 36 character classes, the 37th output "not a character", and the confusion-prone
+pairs between the characters."""
 
 from __future__ import annotations
 
@@ -7,6 +8,17 @@ CLASSES: str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 NUM_CLASSES: int = len(CLASSES)
 CLASS_INDEX: dict[str, int] = {c: i for i, c in enumerate(CLASSES)}
+
+NOT_A_CHARACTER: str = "~"
+"""Symbol of the recognizer's 37th output: the crop is clutter (texture, a fragment or two
+fused glyphs, a blob, a rule or box piece), not one character. It never reaches page text."""
+
+OUTPUTS: str = CLASSES + NOT_A_CHARACTER
+"""Output index -> symbol of a 37-output model (the manifest's ``classes``)."""
+
+NUM_OUTPUTS: int = len(OUTPUTS)
+NOT_CHAR_INDEX: int = NUM_CLASSES
+"""Label and output column of "not a character"."""
 
 CONFUSABLE_PAIRS: tuple[tuple[str, str], ...] = (
     ("0", "O"),

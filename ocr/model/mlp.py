@@ -163,7 +163,8 @@ class Architecture:
 
     n_in: int = 1024
     hidden: tuple[int, ...] = (1024, 512)
-    n_out: int = 36
+    n_out: int = 37
+    """The 36 characters and "not a character" (:data:`ocr.model.classes.OUTPUTS`)."""
     activation: str = "relu"
     dropout: float = 0.0
 

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 from threadpoolctl import ThreadpoolController
 
-from ocr.model.classes import CLASSES
+from ocr.model.classes import CLASSES, NUM_OUTPUTS, OUTPUTS
 from ocr.model.mlp import MLP, Architecture
 from ocr.stages.normalize import GLYPH_BOX, INK_FRACTION, NORMALIZATION_ID, SIZE
 from schemas.manifest import ArchitectureSpec, ModelManifest, NormalizationSpec
@@ -70,7 +70,11 @@ class Recognizer:
         return self.manifest.version
 
     def predict_proba(self, glyphs: NDArray[np.floating]) -> NDArray[np.float32]:
-        """(N, 32, 32) normalized glyphs -> (N, 36) probabilities, one batched pass each.
+        """(N, 32, 32) normalized glyphs -> (N, 37) probabilities, one batched pass each.
+
+        Column 36 is "not a character" (:data:`ocr.model.classes.NOT_CHAR_INDEX`). A model trained
+        before that class existed (36 outputs, still in registries) gets a zero column there,
+        so callers see one shape and such a model simply never rejects a crop.
 
         BLAS runs on one thread here: a page's batch is small, and multi-threaded BLAS sums
         in another order, so the same page would get probabilities differing in the last bits
@@ -82,7 +86,8 @@ class Recognizer:
 def average_proba(networks: list[MLP], glyphs: NDArray[np.floating]) -> NDArray[np.float32]:
     """Mean of the networks' probabilities for (N, 32, 32) glyphs, on one BLAS thread (see
     :meth:`Recognizer.predict_proba`); what a model is evaluated with before it has a
-    manifest."""
+    manifest. Always (N, 37): a 36-output network (from before the "not a character" class)
+    gets a zero column there."""
     x = np.asarray(glyphs, dtype=np.float32).reshape(len(glyphs), -1)
     with blas_controller().limit(limits=1, user_api="blas"):
         probs = networks[0].predict_proba(x)
@@ -90,6 +95,8 @@ def average_proba(networks: list[MLP], glyphs: NDArray[np.floating]) -> NDArray[
             probs += net.predict_proba(x)
     if len(networks) > 1:
         probs /= len(networks)
+    if probs.shape[1] < NUM_OUTPUTS:
+        probs = np.pad(probs, ((0, 0), (0, NUM_OUTPUTS - probs.shape[1])))
     return probs
 
 
@@ -143,8 +150,14 @@ def recognizer_from_bytes(data: bytes, manifest: ModelManifest, source: str) -> 
             f"{source}: sha256 {digest[:12]}... does not match the manifest's "
             f"{manifest.model_sha256[:12]}...; refusing to load"
         )
-    if manifest.classes != CLASSES:
-        raise ModelError(f"{source}: classes {manifest.classes!r} are not {CLASSES!r}")
+    if manifest.classes not in (CLASSES, OUTPUTS):
+        raise ModelError(
+            f"{source}: classes {manifest.classes!r} are neither {CLASSES!r} nor {OUTPUTS!r}"
+        )
+    if manifest.architecture.n_out != len(manifest.classes):
+        raise ModelError(
+            f"{source}: {manifest.architecture.n_out} outputs for {len(manifest.classes)} classes"
+        )
     if manifest.normalization.id != NORMALIZATION_ID:
         raise ModelError(
             f"{source}: trained with normalization {manifest.normalization.id!r}, "

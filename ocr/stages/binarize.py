@@ -12,6 +12,7 @@ image the function receives unless stated otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -370,12 +371,23 @@ def grey_at(image: NDArray[np.generic], factor: float) -> FloatImage:
     return resample(grey, factor * k)
 
 
-def prepare_page(image: NDArray[np.generic]) -> PreparedPage:
+RULED_SHARE: float = 0.1
+"""Printed rules make at least this share of a ruled page's ink on the probe (a sheet's
+edge or a desk's long streaks make less, and need no second look)."""
+
+StripRules = Callable[[BoolImage, Scale | None], BoolImage]
+"""A mask without its printed rules (``ocr.stages.rules.without_rules``), given the scale
+when known; the very same array when there are none."""
+
+
+def prepare_page(image: NDArray[np.generic], strip: StripRules | None = None) -> PreparedPage:
     """Image (RGB or grey, any size) -> binarized page at the working resolution.
 
     A coarse pass at ``COARSE_LONG_SIDE`` measures the scale; the page is then binarized
     again with scale-relative background cells, after resampling (from the source when more
-    detail is needed) if characters are far from ``TARGET_CHAR_PX``.
+    detail is needed) if characters are far from ``TARGET_CHAR_PX``. ``strip`` takes printed
+    rules out of the masks the scale is measured on: on grid paper every letter touches the
+    grid, and the one component it makes is as tall as the page.
     """
     shape = np.shape(image)
     f0 = working_resolution(shape)
@@ -385,7 +397,18 @@ def prepare_page(image: NDArray[np.generic]) -> PreparedPage:
     # pixels is still measurable there (MIN_COMPONENT_PX).
     k = PROBE_BLOCK if min(grey.shape) >= PROBE_MIN_SIDE else 1
     probe = to_grey(grey, block=k)
-    scale = estimate_scale(binarize(probe).mask).scaled(k)
+    probe_mask = binarize(probe).mask
+    ruled = False
+    if strip is not None:
+        stripped = strip(probe_mask, None)
+        ink_px = max(1, int(probe_mask.sum()))
+        ruled = stripped is not probe_mask and ink_px - int(stripped.sum()) >= RULED_SHARE * ink_px
+    if strip is not None and ruled:
+        # Rules in view: measure on the coarse image, where hairlines and thin strokes are
+        # still whole (on the reduced probe both break into dashes that outnumber letters).
+        scale = estimate_scale(strip(binarize(grey).mask, None))
+    else:
+        scale = estimate_scale(probe_mask).scaled(k)
     f1 = working_resolution(grey.shape, scale.char_height)
     factor = f0
     if not 1.0 / TARGET_TOLERANCE <= f1 <= TARGET_TOLERANCE:
@@ -394,6 +417,9 @@ def prepare_page(image: NDArray[np.generic]) -> PreparedPage:
         else:
             grey = resample(grey, f1)
         factor = grey.shape[1] / shape[1]
-    final = binarize(grey, scale.scaled(factor / f0))
-    scale = estimate_scale(final.mask)
-    return PreparedPage(grey, final.ink, final.mask, scale, factor, final.hard_shadow)
+    work_scale = scale.scaled(factor / f0)
+    final = binarize(grey, work_scale)
+    final_mask = strip(final.mask, work_scale) if strip is not None and ruled else final.mask
+    return PreparedPage(
+        grey, final.ink, final.mask, estimate_scale(final_mask), factor, final.hard_shadow
+    )

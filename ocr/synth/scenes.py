@@ -23,13 +23,14 @@ from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageFilter
 
 from ocr.synth.layout import apply_homography, homography
+from ocr.synth.paper import PAPER_SCENES
 from ocr.synth.render import SynthChar, SynthLine, SynthPage, render_page, save_page
 from ocr.synth.strokes import Glyphs, glyph_source, writer_split
 from ocr.synth.style import SynthStyle
 
 FloatImage = NDArray[np.float32]
 
-SCENE_KINDS: tuple[str, ...] = ("desk", "shadow", "coloured-light", "rotated")
+SCENE_KINDS: tuple[str, ...] = ("desk", "shadow", "coloured-light", "rotated", *PAPER_SCENES)
 """What :func:`render_scene` can compose; helper scene kinds (ruled paper, markers) join
 this tuple from their own module."""
 
@@ -283,6 +284,8 @@ def render_scene(
         return coloured_light(page, rng)
     if kind == "rotated":
         return quarter_turn(page, rng)
+    if kind in PAPER_SCENES:  # lined, grid, drawings (ocr/synth/paper.py)
+        return PAPER_SCENES[kind](page, rng)
     raise ValueError(f"unknown scene kind {kind!r} (one of {', '.join(SCENE_KINDS)})")
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ocr.model.classes import CLASSES, NUM_CLASSES
+from ocr.model.classes import NUM_OUTPUTS, OUTPUTS
 
 MERGE_AMBIGUOUS = {"0": "O", "1": "I"}
 """Readings that isolated glyphs cannot tell apart; reported as an extra, lenient figure."""
@@ -36,7 +36,7 @@ class Evaluation:
 def confusion_matrix(
     labels: NDArray[np.integer], predicted: NDArray[np.integer]
 ) -> NDArray[np.int64]:
-    m = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=np.int64)
+    m = np.zeros((NUM_OUTPUTS, NUM_OUTPUTS), dtype=np.int64)
     np.add.at(m, (labels, predicted), 1)
     return m
 
@@ -48,22 +48,22 @@ def top_confusions(matrix: NDArray[np.int64], k: int = 10) -> list[Confusion]:
     order = np.argsort(off, axis=None)[::-1][:k]
     out = []
     for flat in order:
-        t, p = divmod(int(flat), NUM_CLASSES)
+        t, p = divmod(int(flat), NUM_OUTPUTS)
         if off[t, p] == 0:
             break
-        out.append(Confusion(CLASSES[t], CLASSES[p], int(off[t, p]), float(off[t, p] / support[t])))
+        out.append(Confusion(OUTPUTS[t], OUTPUTS[p], int(off[t, p]), float(off[t, p] / support[t])))
     return out
 
 
 def evaluate_predictions(labels: NDArray[np.integer], probs: NDArray[np.floating]) -> Evaluation:
     predicted = probs.argmax(axis=1)
     matrix = confusion_matrix(labels, predicted)
-    merge = np.arange(NUM_CLASSES)
+    merge = np.arange(NUM_OUTPUTS)
     for a, b in MERGE_AMBIGUOUS.items():
-        merge[CLASSES.index(a)] = CLASSES.index(b)
+        merge[OUTPUTS.index(a)] = OUTPUTS.index(b)
     support = matrix.sum(axis=1)
     per_class = {
-        CLASSES[i]: float(matrix[i, i] / support[i]) for i in range(NUM_CLASSES) if support[i]
+        OUTPUTS[i]: float(matrix[i, i] / support[i]) for i in range(NUM_OUTPUTS) if support[i]
     }
     n = len(labels)
     return Evaluation(

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ocr.model.classes import CLASSES
+from ocr.model.classes import CLASSES, OUTPUTS
 from ocr.model.mlp import MLP, Architecture
 from ocr.model.store import (
     Recognizer,
@@ -27,6 +27,7 @@ from ocr.model.store import (
 from ocr.training.datasets import Dataset, load, parse_spec
 from ocr.training.datasets.chars74k import RenderVariety, read_strokes, render_variants
 from ocr.training.evaluate import Evaluation, evaluate_predictions
+from ocr.training.negatives import negatives_dataset
 from ocr.training.split import split
 from ocr.training.train import History, TrainConfig, train
 from schemas.manifest import (
@@ -38,6 +39,10 @@ from schemas.manifest import (
 )
 
 Progress = Callable[[str], None]
+
+NEGATIVES_KEY: str = "negatives"
+"""Metrics key of the generated "not a character" crops (``valid/negatives``: the share
+rejected)."""
 
 DEFAULT_DROPOUT: float = 0.15
 """Chosen by measurement (see README, "How the shipped model was trained")."""
@@ -54,6 +59,10 @@ class Recipe:
     """Renderings of every training stroke glyph (random pen, blur, slant, rotation)."""
     variety: RenderVariety = field(default_factory=RenderVariety)
     split_seed: int = 0
+    negative_share: float = 0.1
+    """Generated "not a character" crops (ocr.training.negatives) added to each split, as a
+    share of that split's glyphs: about three classes' worth, enough for the 37th output to
+    learn clutter without taking capacity from the characters (measured: README)."""
 
     def with_overrides(self, *, augment: bool = True, **values: Any) -> Recipe:
         """This recipe with a user's settings applied: the one way both ``scanscribe train``
@@ -90,7 +99,7 @@ TRAIN_OVERRIDES = (
     "seed",
 )
 """Settings that go to :class:`ocr.training.train.TrainConfig`."""
-RECIPE_OVERRIDES = ("members", "stroke_copies")
+RECIPE_OVERRIDES = ("members", "stroke_copies", "negative_share")
 """Settings of the recipe itself."""
 
 
@@ -128,13 +137,28 @@ def prepare(specs: list[str], recipe: Recipe, log: Progress = print) -> Prepared
         trains.append(tr)
         valids.append(va)
         tests.append(te)
-    return PreparedData(
-        train=Dataset.concat(trains, "train"),
-        valid=Dataset.concat(valids, "valid"),
-        test=Dataset.concat(tests, "test"),
-        by_source=by_source,
-        sources=sources,
+    train, valid, test = (
+        Dataset.concat(parts, name)
+        for parts, name in ((trains, "train"), (valids, "valid"), (tests, "test"))
     )
+    if recipe.negative_share > 0:
+        # Each split's negatives are cut from that split's own glyphs (fragments, fusions),
+        # so held-out writers stay held out.
+        neg_tr, neg_va, neg_te = (
+            negatives_dataset(
+                max(1, round(recipe.negative_share * len(ds))),
+                recipe.split_seed + 100 + i,
+                ds.images[ds.labels < len(CLASSES)],
+                f"negatives/{name}",
+            )
+            for i, (ds, name) in enumerate(((train, "train"), (valid, "valid"), (test, "test")))
+        )
+        negs = (neg_tr, neg_va, neg_te)
+        log(f"  negatives: train {len(neg_tr)} / valid {len(neg_va)} / test {len(neg_te)}")
+        by_source[NEGATIVES_KEY] = negs
+        splits = zip((train, valid, test), negs, strict=True)
+        train, valid, test = (Dataset.concat([ds, neg], ds.name) for ds, neg in splits)
+    return PreparedData(train=train, valid=valid, test=test, by_source=by_source, sources=sources)
 
 
 def metrics(ev: Evaluation) -> SplitMetrics:
@@ -183,7 +207,7 @@ def run(
         name=name,
         version=version,
         created_at=datetime.now(UTC),
-        classes=CLASSES,
+        classes=OUTPUTS if recipe.arch.n_out == len(OUTPUTS) else CLASSES,
         architecture=architecture_spec(recipe.arch, recipe.members),
         normalization=current_normalization(),
         hyperparameters={
@@ -192,6 +216,7 @@ def run(
             "stroke_copies": recipe.stroke_copies,
             "render_variety": recipe.variety.__dict__,
             "split_seed": recipe.split_seed,
+            "negative_share": recipe.negative_share,
         },
         training_data=data.sources,
         metrics={k: metrics(v) for k, v in evaluations.items()},
@@ -219,10 +244,14 @@ def run(
 
 
 def evaluate_all(networks: list[MLP], data: PreparedData) -> dict[str, Evaluation]:
-    """Evaluate on each whole split and on each source's valid and test parts."""
+    """Evaluate on each whole split's glyphs and on each source's valid and test parts."""
     out = {}
     for split_name, ds in (("valid", data.valid), ("test", data.test)):
-        out[split_name] = evaluate_predictions(ds.labels, average_proba(networks, ds.images))
+        # Whole-split figures are on real glyphs only, comparable with models trained before
+        # the 37th class; the negatives have their own entries (valid/negatives).
+        glyphs = ds.subset(np.flatnonzero(ds.labels < len(CLASSES)))
+        probs = average_proba(networks, glyphs.images)
+        out[split_name] = evaluate_predictions(glyphs.labels, probs)
     for key, (_, va, te) in data.by_source.items():
         for split_name, ds in (("valid", va), ("test", te)):
             if len(ds):

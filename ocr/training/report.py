@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
-from ocr.model.classes import CLASSES
+from ocr.model.classes import OUTPUTS
 from ocr.stages.normalize import SIZE
 from ocr.training.evaluate import Evaluation
 from schemas.manifest import ModelManifest
@@ -56,8 +56,8 @@ def confusion_plot(ev: Evaluation, path: Path, title: str) -> None:
     fig = Figure(figsize=(9, 8))
     ax = fig.subplots()
     im = ax.imshow(np.sqrt(rates), cmap="viridis")
-    ax.set_xticks(range(len(CLASSES)), list(CLASSES))
-    ax.set_yticks(range(len(CLASSES)), list(CLASSES))
+    ax.set_xticks(range(len(OUTPUTS)), list(OUTPUTS))
+    ax.set_yticks(range(len(OUTPUTS)), list(OUTPUTS))
     ax.set(xlabel="predicted", ylabel="true", title=f"{title} (colour: sqrt of row rate)")
     for t, p in zip(*np.nonzero(m), strict=True):
         if t != p and m[t, p] > 0 and rates[t, p] >= 0.02:
@@ -72,8 +72,9 @@ def model_card(manifest: ModelManifest) -> str:
     lines = [
         f"# Model card: {manifest.name} {manifest.version}",
         "",
-        "Recognizer for isolated handwritten block capitals and digits (36 classes "
-        f"`{manifest.classes}`), a NumPy MLP written for scanscribe.",
+        "Recognizer for isolated handwritten block capitals and digits (classes "
+        f'`{manifest.classes}`; `~`, where present, is "not a character": clutter the page '
+        "pipeline drops), a NumPy MLP written for scanscribe.",
         "",
         "## How it was made",
         "",
@@ -127,6 +128,11 @@ def model_card(manifest: ModelManifest) -> str:
         "context and flags these characters instead of trusting the class.",
         "- Trained on EMNIST (NIST SD19 writers, many of them US census forms) and 26 Chars74K "
         "tablet writers; cursive capitals and unusual letter forms are weak.",
+        '- `~` ("not a character", where present) is learnt from generated negatives '
+        "(ocr/training/negatives.py: texture patches, glyph fragments, two glyphs fused, blobs, "
+        "rule and grid pieces, box corners, scribbles), not from real clutter; the "
+        "`negatives` rows above say how much of it is rejected. Shapes that are letters "
+        "(a drawn circle is an O) cannot be told apart.",
         "",
         "## Sources",
         "",

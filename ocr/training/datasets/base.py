@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from ocr.model.classes import NUM_CLASSES
+from ocr.model.classes import NUM_OUTPUTS
 from ocr.stages.normalize import SIZE
 
 
@@ -37,8 +37,8 @@ class Dataset:
             )
         if not (len(self.images) == len(self.labels) == len(self.groups)):
             raise ValueError(f"{self.name}: images, labels and groups differ in length")
-        if len(self.labels) and (self.labels.min() < 0 or self.labels.max() >= NUM_CLASSES):
-            raise ValueError(f"{self.name}: labels outside 0..{NUM_CLASSES - 1}")
+        if len(self.labels) and (self.labels.min() < 0 or self.labels.max() >= NUM_OUTPUTS):
+            raise ValueError(f"{self.name}: labels outside 0..{NUM_OUTPUTS - 1}")
 
     def __len__(self) -> int:
         return len(self.labels)

@@ -1,0 +1,404 @@
+"""Printed rules of lined, grid and boxed paper -> removed from the ink map, strokes kept.
+
+A printed rule is the longest straight thing on a page: far longer than any stroke of a block
+capital (at most about one character height), thin, and horizontal or vertical to within the
+page's tilt. :func:`remove_rules` finds such runs with a morphological opening by a long line
+(computed with running sums, so its cost does not grow with the line's length), removes their
+pixels, and gives back the pixels where a handwritten stroke crosses a rule (ink continues on
+both sides of it), so an H written across a line stays one H and the line never reaches
+segmentation. Box edges (comb fields) are shorter than a rule; they count when they run
+from one removed horizontal rule to the next and are no thicker than the rules are.
+
+Input and output are the working-resolution ink map and mask of :mod:`ocr.stages.binarize`; every
+length is relative to the page's character height (ch) or stroke width (sw).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage as ndi
+
+from ocr.stages.binarize import BoolImage, FloatImage, Scale
+from ocr.stages.segment import Components, find_components
+
+RULE_PERCENTILE: float = 90.0
+"""Percentile of removed pixels' darkness taken as the rules' (their cores: the median would
+be the blurred edges, and rule cores would pass for pen)."""
+
+PEN_PERCENTILE: float = 75.0
+"""Percentile of the kept ink's darkness taken as the pen's (strokes' cores, not edges)."""
+
+ALONG_MARGIN_PX: float = 2.0
+"""A stroke lying along a rule must make the ink at least this many pixels thicker than the
+rule (besides half a stroke width): a blurred rule's own thickness wavers by a pixel."""
+
+
+@dataclass(frozen=True)
+class RuleParams:
+    """Where a straight run is a printed rule; units in the field names."""
+
+    probe_ch: float = 1.5
+    """Length (ch) of the straight line the mask is opened with: longer than any stroke of a
+    capital (the bar of a T or the foot of an L is under one ch), so letters never survive
+    the opening, only lines do."""
+
+    min_length_ch: float = 4.0
+    """A rule is at least this long (ch). Shorter straight runs are left to segmentation (a
+    long dash, an underlined word's underline is removed, which costs nothing to read)."""
+
+    tilt_slack_sw: float = 1.0
+    """Vertical (for horizontal rules) slack, in sw, added before the opening so a rule tilted
+    a few degrees still gives long runs: a rule of thickness t tilted by a gives runs of
+    (t + 2 * slack) / tan(a)."""
+
+    gap_sw: float = 1.0
+    """Gaps up to twice this many sw along a rule are bridged before runs are measured: a
+    faint or thin rule binarizes as dashes."""
+
+    core_run_sw: float = 3.0
+    """Inside the slack band only pixels on a horizontal run of at least this many sw are the
+    rule itself: a thin line tilted a few degrees still has such runs, a stroke crossing the
+    line at an angle does not (on grid paper the bands cover most of the page)."""
+
+    restore_reach_sw: float = 1.0
+    """A removed pixel comes back when ink lies within this many sw plus the rule's own
+    thickness on both sides of it across the rule: a stroke crossing the line. (More would
+    also bring back grid lines between the close arms of a V.)"""
+
+    box_edge_ch: float = 0.5
+    """A vertical straight run at least this long (ch) joining two removed horizontal rules
+    is the edge of a printed box (comb fields), when it is no thicker than..."""
+
+    pen_over_rule: float = 1.4
+    """When the pen is at least this many times darker than the rules' cores, rule pixels at
+    least as dark as the geometric mean of the two are the pen's..."""
+
+    restore_max_ch: float = 1.2
+    """...when they make pieces no longer than this many ch touching kept ink."""
+
+    max_long_components: int = 150
+    """A page with more components long enough to hold a rule than this is texture (wood
+    grain, grass), not ruled paper (a ruled sheet has one per rule, a grid one in all); it
+    is left to the sheet and clutter stages, at the cost of one labelling."""
+
+    max_window_share: float = 1.0
+    """Rules are looked for in the boxes of long components, longest first, until the boxes
+    add up to this many times the page's area."""
+
+    remnant_reach_sw: float = 0.5
+    """Pixels within this many sw of a removed rule pixel are "on the rule"..."""
+
+    remnant_share: float = 0.95
+    """...and a component with at least this share of its pixels there..."""
+
+    remnant_max_ch: float = 0.6
+    """...no longer than this many ch is a remnant of the rule, removed with it (a letter
+    touching a grid has most of its ink between the lines)."""
+
+    max_thickness_ch: float = 0.25
+    """A rule is at most this thick (ch): printed lines are hairlines next to the pen, while
+    long dark things that are thick (a shadow's edge region, a desk beyond the sheet) are not
+    rules and are left to the sheet and clutter stages."""
+
+    box_edge_thickness: float = 1.3
+    """...this many times the thickness of the rules it joins (handwritten stems are thicker
+    than printed lines, and rarely run exactly from one line to the next)."""
+
+
+@dataclass(frozen=True)
+class RulesRemoved:
+    """The page without its rules, and what was removed (for overlays and tests)."""
+
+    ink: FloatImage
+    mask: BoolImage
+    removed: BoolImage
+    horizontal: int
+    """Number of horizontal rule segments found."""
+    vertical: int
+    """Number of vertical rule segments (grid lines, margins) found."""
+    box_edges: int
+    components: Components | None
+    """The mask's components when nothing was removed (deskew and segmentation reuse them),
+    else None."""
+
+    @property
+    def found(self) -> bool:
+        return bool(self.horizontal or self.vertical or self.box_edges)
+
+
+def _runs_at_least(mask: BoolImage, length: int) -> BoolImage:
+    """Pixels lying on a horizontal run of at least ``length`` True pixels (an opening by a
+    1 x length line). Running sums: the cost is the same for any ``length``."""
+    m = mask.astype(np.float32)
+    full = ndi.uniform_filter1d(m, length, axis=1, mode="constant") > (length - 0.5) / length
+    return ndi.uniform_filter1d(full.astype(np.float32), length, axis=1, mode="constant") > (
+        0.5 / length
+    )
+
+
+def _long_segments(
+    opened: BoolImage, mask: BoolImage, min_length: int, max_thickness: float
+) -> tuple[BoolImage, int]:
+    """Connected pieces of ``opened`` at least ``min_length`` wide whose ink (``mask``) is on
+    average at most ``max_thickness`` thick, and how many there are."""
+    labels, n = ndi.label(opened, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return np.zeros_like(opened), 0
+    area = np.bincount(labels[mask], minlength=n + 1)
+    keep = np.zeros(n + 1, dtype=bool)
+    for i, s in enumerate(ndi.find_objects(labels)):
+        width = s[1].stop - s[1].start if s is not None else 0
+        if width >= min_length and area[i + 1] <= max_thickness * width:
+            keep[i + 1] = True
+    return keep[labels], int(keep.sum())
+
+
+def _horizontal_rules(
+    mask: BoolImage, scale: Scale, params: RuleParams
+) -> tuple[BoolImage, int, float]:
+    """Mask pixels on long, thin, nearly horizontal runs (for vertical rules pass mask.T)."""
+    ch, sw = scale.char_height, scale.stroke_width
+    slack = max(1, int(round(params.tilt_slack_sw * sw)))
+    probe = max(3, int(round(params.probe_ch * ch)))
+    bridge = max(1, int(round(params.gap_sw * sw)))
+    grown = ndi.maximum_filter1d(mask, 2 * slack + 1, axis=0)
+    grown = ndi.maximum_filter1d(grown, 2 * bridge + 1, axis=1)
+    opened = _runs_at_least(grown, probe)
+    band, n = _long_segments(
+        opened, mask, int(round(params.min_length_ch * ch)), params.max_thickness_ch * ch
+    )
+    # The band is the rule grown by the slack; within it the rule is what runs straight.
+    # (Grown by a pixel: the joints of a tilted line's steps are single pixels.)
+    core = _runs_at_least(mask, max(3, int(round(params.core_run_sw * sw))))
+    core = ndi.maximum_filter(core, size=3)
+    rules = band & core & mask
+    return rules, n, _thickness(rules)
+
+
+def _reach_counts(keep: BoolImage, reach: int) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+    """For every pixel, how many ``keep`` pixels lie within ``reach`` above and below it in
+    its column (cumulative sums: linear in the image)."""
+    h = keep.shape[0]
+    c = np.zeros((h + 1, keep.shape[1]), dtype=np.int32)
+    np.cumsum(keep, axis=0, out=c[1:])
+    y = np.arange(h)
+    top = np.clip(y - reach, 0, h)
+    bottom = np.clip(y + reach + 1, 0, h)
+    above = c[y] - c[top]
+    below = c[bottom] - c[np.minimum(y + 1, h)]
+    return above, below
+
+
+def _thickness(rules: BoolImage) -> float:
+    """Typical thickness (px) of horizontal rules: the median length of the vertical runs of
+    rule pixels (a column crosses many rules on ruled paper)."""
+    if not rules.any():
+        return 0.0
+    starts = rules & ~np.pad(rules, ((1, 0), (0, 0)))[:-1]
+    ends = rules & ~np.pad(rules, ((0, 1), (0, 0)))[1:]
+    ys_start = np.nonzero(starts.T)
+    ys_end = np.nonzero(ends.T)
+    return float(np.median(ys_end[1] - ys_start[1] + 1))
+
+
+def _restore(
+    rule: BoolImage, kept: BoolImage, mask: BoolImage, reach: int, thick: float, sw: float
+) -> BoolImage:
+    """Rule pixels that are also handwriting: a stroke crossing the rule (ink of ``kept``, the
+    page without any rule, within ``reach`` both above and below, in the same or a
+    neighbouring column), or a stroke lying along it (the ink there is thicker than the rule
+    by half a stroke: the foot of an L, the bar of an E written on the line)."""
+    wide = ndi.maximum_filter1d(kept, 3, axis=1)
+    above, below = _reach_counts(wide, reach)
+    crossing = (above > 0) & (below > 0)
+    near = int(np.ceil(thick + sw))
+    up, down = _reach_counts(mask, near)
+    along = up + down + 1 >= thick + max(0.5 * sw, ALONG_MARGIN_PX)
+    return rule & (crossing | along)
+
+
+def _box_edges(
+    mask: BoolImage, rules_h: BoolImage, thickness: float, scale: Scale, params: RuleParams
+) -> tuple[BoolImage, int]:
+    """Vertical straight runs joining two removed horizontal rules, as thin as the rules.
+    ``mask`` is the page without any long rule (grid lines are no box edges to look at)."""
+    if not rules_h.any():
+        return np.zeros_like(mask), 0
+    length = max(3, int(round(params.box_edge_ch * scale.char_height)))
+    runs = _runs_at_least((mask & ~rules_h).T, length).T
+    labels, n = ndi.label(runs, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return np.zeros_like(mask), 0
+    near_rule = ndi.binary_dilation(rules_h, iterations=2)
+    limit = params.box_edge_thickness * max(1.0, thickness) + 1.0  # + a pixel of sampling
+    area = np.bincount(labels.ravel(), minlength=n + 1)
+    keep = np.zeros(n + 1, dtype=bool)
+    last = mask.shape[0] - 1
+    for i, s in enumerate(ndi.find_objects(labels)):
+        if s is None:
+            continue
+        ys, xs = s
+        width = area[i + 1] / (ys.stop - ys.start)
+        if width > limit:
+            continue
+        top_hit = near_rule[max(0, ys.start - 1), xs].any()
+        bottom_hit = near_rule[min(last, ys.stop), xs].any()
+        keep[i + 1] = bool(top_hit and bottom_hit)
+    return keep[labels] & mask, int(keep.sum())
+
+
+def _windows(
+    comps: Components, scale: Scale, params: RuleParams, shape: tuple[int, int]
+) -> list[tuple[slice, slice]]:
+    """Boxes (grown by the reach of restoration) of components long enough to hold a rule,
+    overlapping ones merged. A page without any is left alone at the cost of a labelling."""
+    ch, sw = scale.char_height, scale.stroke_width
+    long = params.min_length_ch * ch
+    pad = int(np.ceil(params.restore_reach_sw * sw + params.max_thickness_ch * ch)) + 2
+    boxes = [
+        [
+            max(0, c.y0 - pad),
+            min(shape[0], c.y1 + pad),
+            max(0, c.x0 - pad),
+            min(shape[1], c.x1 + pad),
+        ]
+        for c in comps.items
+        if c.width >= long or c.height >= long
+    ]
+    # Longest first, up to a page's worth of pixels: a desk's grain is not ruled paper and
+    # must not cost a window per streak.
+    boxes.sort(key=lambda b: max(b[1] - b[0], b[3] - b[2]), reverse=True)
+    budget = params.max_window_share * shape[0] * shape[1]
+    if len(boxes) > params.max_long_components:
+        return []  # streaks by the hundred: a desk's grain or a texture, not ruled paper
+    kept_boxes: list[list[int]] = []
+    for b in boxes:
+        budget -= (b[1] - b[0]) * (b[3] - b[2])
+        if budget < 0 and kept_boxes:
+            break
+        kept_boxes.append(b)
+    merged: list[list[int]] = []
+    for b in sorted(kept_boxes):
+        for m in merged:
+            if b[0] < m[1] and m[0] < b[1] and b[2] < m[3] and m[2] < b[3]:
+                m[:] = [min(m[0], b[0]), max(m[1], b[1]), min(m[2], b[2]), max(m[3], b[3])]
+                break
+        else:
+            merged.append(b)
+    return [(slice(a, b), slice(c, d)) for a, b, c, d in merged]
+
+
+def _remove_in(
+    mask: BoolImage, scale: Scale, params: RuleParams
+) -> tuple[BoolImage, int, int, int]:
+    """Rule pixels to remove from one window of the mask, and the segment counts."""
+    h_rules, nh, th = _horizontal_rules(mask, scale, params)
+    v_rules_t, nv, tv = _horizontal_rules(mask.T, scale, params)
+    v_rules = v_rules_t.T
+    if nh == 0 and nv == 0:
+        return np.zeros_like(mask), 0, 0, 0
+    sw = scale.stroke_width
+    reach_h = int(round(params.restore_reach_sw * sw + th))
+    reach_v = int(round(params.restore_reach_sw * sw + tv))
+    edges, nb = _box_edges(mask & ~v_rules, h_rules, th, scale, params)
+    rules = h_rules | v_rules | edges
+    kept = mask & ~rules
+    # Thickness along a rule is judged without the rules across it (grid crossings).
+    back = _restore(h_rules, kept, mask & ~v_rules, reach_h, th, sw)
+    back |= _restore(v_rules.T, kept.T, (mask & ~h_rules).T, reach_v, tv, sw).T
+    return rules & ~back, nh, nv, nb
+
+
+def _darker_than_rules(
+    ink: FloatImage, mask: BoolImage, removed: BoolImage, scale: Scale, params: RuleParams
+) -> BoolImage:
+    """Removed pixels as dark as the pen: where a stroke crosses a printed rule (or lies on
+    it) the ink is the pen's, and notebook rules are printed much lighter than pens write. A
+    page whose rules are as dark as its writing gets nothing back here."""
+    rule = float(np.percentile(ink[removed], RULE_PERCENTILE))
+    kept = ink[mask & ~removed]
+    if kept.size == 0 or rule <= 0.0:
+        return np.zeros_like(removed)
+    pen = float(np.percentile(kept, PEN_PERCENTILE))
+    if pen < params.pen_over_rule * rule:
+        return np.zeros_like(removed)
+    dark = removed & (ink >= np.sqrt(pen * rule))
+    # Only short dark pieces touching kept ink: a rule printed darker in places (or a darker
+    # family of grid lines) is long, a stroke's crossing is short and joins the stroke.
+    labels, n = ndi.label(dark, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return dark
+    touching = np.zeros(n + 1, dtype=bool)
+    touching[labels[ndi.maximum_filter(mask & ~removed, size=3) & dark]] = True
+    limit = params.restore_max_ch * scale.char_height
+    for i, sl in enumerate(ndi.find_objects(labels)):
+        if sl is not None and max(sl[0].stop - sl[0].start, sl[1].stop - sl[1].start) > limit:
+            touching[i + 1] = False
+    touching[0] = False
+    return touching[labels]
+
+
+def _remnants(rest: BoolImage, removed: BoolImage, scale: Scale, params: RuleParams) -> BoolImage:
+    """Leftover bits of removed rules: small components lying almost wholly within a few
+    pixels of removed rule pixels (a faint rule binarizes as dashes and ragged edges, and on
+    grid paper thousands of them would outnumber the letters)."""
+    reach = max(2, int(round(params.remnant_reach_sw * scale.stroke_width)))
+    near = ndi.maximum_filter(removed, size=2 * reach + 1)
+    labels, n = ndi.label(rest, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return np.zeros_like(rest)
+    total = np.bincount(labels.ravel(), minlength=n + 1)
+    inside = np.bincount(labels[near & rest], minlength=n + 1)
+    drop = inside >= params.remnant_share * total
+    limit = params.remnant_max_ch * scale.char_height
+    for i, sl in enumerate(ndi.find_objects(labels)):
+        if sl is not None and max(sl[0].stop - sl[0].start, sl[1].stop - sl[1].start) > limit:
+            drop[i + 1] = False
+    drop[0] = False
+    return drop[labels]
+
+
+def remove_rules(
+    ink: FloatImage,
+    mask: BoolImage,
+    scale: Scale,
+    params: RuleParams = RuleParams(),
+    comps: Components | None = None,
+) -> RulesRemoved:
+    """Remove horizontal and vertical printed rules and box edges from the ink map and mask,
+    keeping the pixels where handwriting crosses them. ``comps``: the mask's components if
+    known already."""
+    comps = comps if comps is not None else find_components(mask)
+    removed = np.zeros_like(mask)
+    counts = np.zeros(3, dtype=np.int64)
+    for win in _windows(comps, scale, params, mask.shape):
+        gone, nh, nv, nb = _remove_in(mask[win] & ~removed[win], scale, params)
+        removed[win] |= gone
+        counts += (nh, nv, nb)
+    if not removed.any():
+        return RulesRemoved(ink, mask, removed, 0, 0, 0, comps)
+    removed &= ~_darker_than_rules(ink, mask, removed, scale, params)
+    removed |= _remnants(mask & ~removed, removed, scale, params)
+    new_mask = mask & ~removed
+    new_ink = np.where(new_mask, ink, np.float32(0.0)).astype(np.float32)
+    nh, nv, nb = (int(c) for c in counts)
+    return RulesRemoved(new_ink, new_mask, removed, nh, nv, nb, None)
+
+
+SCALE_PROBE_CHARS: float = 40.0
+"""Before the character height is known, rules are looked for as if characters were the
+image's long side over this (a page of 15-25 lines): rules span far more than that, and the
+strokes of letters far less."""
+
+
+def without_rules(mask: BoolImage, scale: Scale | None = None) -> BoolImage:
+    """``mask`` without printed rules, to measure the writing's size on (see
+    :func:`ocr.stages.binarize.prepare_page`); the same array when there are none."""
+    if scale is None:
+        ch = max(mask.shape) / SCALE_PROBE_CHARS
+        scale = Scale(char_height=ch, stroke_width=max(1.0, ch / 10))
+    out = remove_rules(mask.astype(np.float32), mask, scale)
+    return out.mask

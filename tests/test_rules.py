@@ -1,0 +1,129 @@
+"""Rule removal on ink masks drawn in the test: lined, grid and boxed paper."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw
+from scipy import ndimage as ndi
+
+from ocr.stages.binarize import Scale
+from ocr.stages.rules import remove_rules
+
+CH, SW = 32.0, 4.0
+SCALE = Scale(char_height=CH, stroke_width=SW)
+
+
+def canvas(h: int = 240, w: int = 900) -> tuple[Image.Image, ImageDraw.ImageDraw]:
+    img = Image.new("L", (w, h), 0)
+    return img, ImageDraw.Draw(img)
+
+
+def as_mask(img: Image.Image) -> tuple[np.ndarray, np.ndarray]:
+    mask = np.asarray(img) > 127
+    return mask.astype(np.float32), mask
+
+
+def components(mask: np.ndarray) -> list[tuple[slice, slice]]:
+    labels, _ = ndi.label(mask, structure=np.ones((3, 3), bool))
+    return [s for s in ndi.find_objects(labels) if s is not None]
+
+
+def test_lined_paper_rules_go_and_a_letter_crossing_one_stays_whole() -> None:
+    img, d = canvas()
+    for y in (60, 150):  # two rules tilted about one degree, 2 px thick
+        d.line([(0, y), (899, y + 15)], fill=255, width=2)
+    # An H whose legs cross the first rule, and an L standing on the second.
+    d.line([(200, 35), (200, 95)], fill=255, width=4)
+    d.line([(222, 35), (222, 95)], fill=255, width=4)
+    d.line([(200, 65), (222, 65)], fill=255, width=4)
+    d.line([(500, 118), (500, 157)], fill=255, width=4)
+    d.line([(500, 157), (520, 157)], fill=255, width=4)
+    ink, mask = as_mask(img)
+    out = remove_rules(ink, mask, SCALE)
+    assert out.horizontal == 2 and out.vertical == 0 and out.found
+    # Far from any letter the rules are gone...
+    assert not out.mask[:, 700:].any()
+    # ...and the H is one component, as tall as it was drawn (its legs cross the rule).
+    h_parts = [s for s in components(out.mask[:, 150:260])]
+    assert len(h_parts) == 1
+    ys = h_parts[0][0]
+    assert ys.start <= 35 and ys.stop >= 96
+    # No component left is longer than a letter.
+    assert all(s[1].stop - s[1].start < 2 * CH for s in components(out.mask))
+    # The L's stem is kept down to the rule.
+    assert out.mask[118:150, 499:502].all()
+    assert np.array_equal(out.ink > 0, out.mask)
+
+
+def test_grid_paper_lines_go_both_ways() -> None:
+    img, d = canvas(300, 600)
+    for v in range(10, 600, 16):
+        d.line([(v, 0), (v + 4, 299)], fill=255, width=1)
+    for v in range(10, 300, 16):
+        d.line([(0, v), (599, v - 3)], fill=255, width=1)
+    d.line([(300, 100), (330, 160)], fill=255, width=5)  # a stroke of a letter across cells
+    d.line([(330, 160), (360, 100)], fill=255, width=5)
+    ink, mask = as_mask(img)
+    out = remove_rules(ink, mask, SCALE)
+    assert out.horizontal > 10 and out.vertical > 20
+    left = out.mask[:, :250]
+    assert left.sum() < 0.02 * mask[:, :250].sum()  # almost nothing of the grid is left
+    parts = components(out.mask[80:180, 280:380])
+    biggest = max(parts, key=lambda s: (s[0].stop - s[0].start) * (s[1].stop - s[1].start))
+    assert biggest[0].stop - biggest[0].start >= 50  # the V is still there, mostly in one piece
+
+
+def test_printed_boxes_go_and_the_letters_in_them_stay() -> None:
+    img, d = canvas(200, 600)
+    for k in range(8):  # a comb field: one row of 8 boxes of 1.5 ch, hairlines
+        x = 20 + k * 48
+        d.rectangle([x, 50, x + 48, 98], outline=255, width=2)
+        d.line([(x + 24, 58), (x + 24, 90)], fill=255, width=5)  # an I in each box
+    ink, mask = as_mask(img)
+    out = remove_rules(ink, mask, SCALE)
+    assert out.horizontal >= 2 and out.box_edges >= 8
+    parts = components(out.mask)
+    tall = [s for s in parts if s[0].stop - s[0].start >= 25]
+    assert len(tall) == 8  # the eight I's, nothing else character-sized
+    assert all(s[1].stop - s[1].start <= 8 for s in tall)
+
+
+def test_clean_page_is_left_alone_and_its_components_handed_on() -> None:
+    img, d = canvas()
+    for k in range(12):
+        x = 30 + 60 * k
+        d.line([(x, 40), (x + 15, 72), (x + 30, 40)], fill=255, width=4)
+    ink, mask = as_mask(img)
+    out = remove_rules(ink, mask, SCALE)
+    assert not out.found and out.ink is ink and out.mask is mask
+    assert out.components is not None and len(out.components.items) == 12
+
+
+def test_thick_dark_band_is_not_a_rule() -> None:
+    img, d = canvas()
+    d.rectangle([0, 100, 899, 130], fill=255)  # a shadow's edge region, a ch thick
+    ink, mask = as_mask(img)
+    out = remove_rules(ink, mask, SCALE)
+    assert not out.found and out.mask[100:130].all()
+
+
+def test_nested_outlines_are_drawings_and_letters_with_counters_are_not() -> None:
+    from ocr.stages.segment import find_components
+    from ocr.stages.shapes import remove_nested_shapes
+
+    img, d = canvas(200, 600)
+    d.ellipse([20, 40, 80, 100], outline=255, width=4)  # a target: circle in a circle
+    d.ellipse([38, 58, 62, 82], outline=255, width=4)
+    d.rectangle([120, 40, 180, 100], outline=255, width=4)  # a square in a square
+    d.rectangle([135, 55, 165, 85], outline=255, width=4)
+    d.ellipse([250, 50, 280, 82], outline=255, width=4)  # an O with a speck inside
+    d.point([(265, 66)], fill=255)
+    d.ellipse([320, 50, 350, 82], outline=255, width=4)  # an O and a B: counters, no shapes
+    d.line([(400, 50), (400, 82)], fill=255, width=4)
+    d.arc([385, 50, 415, 66], -90, 90, fill=255, width=4)
+    d.arc([385, 66, 419, 82], -90, 90, fill=255, width=4)
+    ink, mask = as_mask(img)
+    out = remove_nested_shapes(ink, mask, SCALE, find_components(mask))
+    assert out.drawings == 2
+    assert not out.mask[:, :200].any()
+    assert np.array_equal(out.mask[:, 200:], mask[:, 200:])
