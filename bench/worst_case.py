@@ -94,7 +94,7 @@ def main() -> int:
             chars = str(result.stats.characters)
             stages = {k: round(v) for k, v in result.timings_ms.items() if k != "total"}
         except InputError as e:
-            chars, stages = e.code, {}
+            chars, stages = e.error_type, {}
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         print(f"{f.name:<18}{wall:>8.2f}{cpu:>7.2f}{chars:>7}  {stages}")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
