@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
+from ocr.forms import Frame, TemplateField, apply_template, build_fields, reading_text
 from ocr.io.imageio import InputError, PageImage
 from ocr.model.classes import CLASS_INDEX, CLASSES, CONFUSABLE_PAIRS
 from ocr.model.store import Recognizer
 from ocr.stages.binarize import PreparedPage, prepare_page
 from ocr.stages.deskew import MIN_DESKEW_DEG, Rotation, measure_tilt, rotate_page
+from ocr.stages.fields import FieldsFound, find_fields
 from ocr.stages.recognize import (
     FLAG_MARGIN,
     Reading,
@@ -42,6 +44,7 @@ from schemas.page import (
     Alternative,
     Character,
     ConfusionFlag,
+    FormField,
     Line,
     ModelInfo,
     PageResult,
@@ -68,6 +71,12 @@ class PipelineOptions:
     """Apply the letter/digit word-context rules."""
     segment: SegmentParams = DEFAULT_PARAMS
     """Segmentation constants (:class:`ocr.stages.segment.SegmentParams`)."""
+    fields: bool = True
+    """Find printed form fields (boxes, comb cells, underlines), remove their lines and read
+    them as fields."""
+    template: tuple[TemplateField, ...] = ()
+    """Named field regions of one form (:func:`ocr.forms.load_template`): every page then has
+    exactly these fields."""
 
 
 @dataclass
@@ -222,6 +231,55 @@ def decode(
     return lines
 
 
+def read_frames(
+    found: FieldsFound,
+    probs: dict[int, NDArray[np.float32]],
+    recognizer: Recognizer,
+    per_px: float,
+    size: tuple[int, int],
+    options: PipelineOptions,
+    rotation: Rotation | None = None,
+) -> list[Frame]:
+    """The found fields in original pixels; a comb's cells read one character each, with
+    the word context applied to each run of filled cells."""
+    pairs = confusable_pairs(recognizer)
+    frames: list[Frame] = []
+    for k, f in enumerate(found.fields):
+        box = to_original(CharBox(f.x0, f.y0, f.x1, f.y1, "char", _NO_MASK), per_px, size, rotation)
+        if f.kind != "comb":
+            frames.append(Frame(f.kind, box))
+            continue
+        cells = found.cell_glyphs.get(k, [])
+        readings: list[Reading | None] = [
+            read_char(probs[id(g.box)], pairs, options.flag_margin) if g else None for g in cells
+        ]
+        if options.context:
+            runs: list[list[int]] = [[]]
+            for i, r in enumerate(readings):
+                if r is None:
+                    runs.append([])
+                else:
+                    runs[-1].append(i)
+            runs = [r for r in runs if r]
+            ctx = apply_context(
+                [[readings[i] for i in run] for run in runs],  # type: ignore[misc]
+                [[probs[id(cells[i].box)] for i in run] for run in runs],  # type: ignore[union-attr]
+                [False] * len(runs),
+            )
+            for run, rs in zip(runs, ctx, strict=True):
+                for i, r in zip(run, rs, strict=True):
+                    readings[i] = r
+        chars: list[Character | None] = [
+            character(r, to_original(g.box, per_px, size, rotation)) if r and g else None
+            for r, g in zip(readings, cells, strict=True)
+        ]
+        frames.append(Frame("comb", box, len(cells), chars))
+    return frames
+
+
+_NO_MASK = np.zeros((0, 0), dtype=bool)
+
+
 def transcribe_page(
     page: PageImage, recognizer: Recognizer, options: PipelineOptions | None = None
 ) -> PageResult:
@@ -237,6 +295,14 @@ def transcribe_page(
         prepared, rotation = ctx.run("rotate", rotate_page, prepared, tilt)
     score = scorer(recognizer) if options.classifier_splits else None
     comps = None if rotation is not None else tilt.components
+    found = FieldsFound([], prepared.ink, prepared.mask)
+    if options.fields or options.template:
+        found = ctx.run(
+            "fields", find_fields, prepared.grey, prepared.ink, prepared.mask, prepared.scale
+        )
+        if found.fields:
+            prepared = replace(prepared, ink=found.ink, mask=found.mask)
+            comps = None
     layout = ctx.run(
         "segment",
         segment,
@@ -248,17 +314,29 @@ def transcribe_page(
         params=options.segment,
     )
     glyphs = ctx.run("crop", cut_glyphs, prepared.ink, layout)
-    if not glyphs:
+    glyphs += [g for cells in found.cell_glyphs.values() for g in cells if g is not None]
+    if not glyphs and not found.fields:
         raise InputError(
             "blank-page", f"{page.source}: page {page.page_index + 1} has no handwriting"
         )
-    probs = ctx.run("recognize", classify, [g.crop for g in glyphs], recognizer)
+    probs = (
+        ctx.run("recognize", classify, [g.crop for g in glyphs], recognizer)
+        if glyphs
+        else np.zeros((0, len(CLASSES)), dtype=np.float32)
+    )
     per_px = prepared.factor * page.scale
     by_box = probs_by_box(glyphs, probs)
-    lines = ctx.run(
-        "decode", decode, layout, by_box, recognizer, per_px, page.original_size, options, rotation
-    )
+    size = page.original_size
+    lines = ctx.run("decode", decode, layout, by_box, recognizer, per_px, size, options, rotation)
+    fields: list[FormField] = []
+    if found.fields or options.template:
+        frames = read_frames(found, by_box, recognizer, per_px, size, options, rotation)
+        fields, lines = build_fields(lines, frames)
+        if options.template:
+            fields = apply_template(list(options.template), fields, lines, size)
+    text = reading_text(lines, fields) if fields else "\n".join(ln.text for ln in lines)
     chars = [c for ln in lines for w in ln.words for c in w.characters if c.text != "."]
+    chars += [c for f in fields for c in f.characters]
     ctx.timings_ms["total"] = round((time.perf_counter() - start) * 1000, 2)
     m = recognizer.manifest
     return PageResult(
@@ -271,14 +349,15 @@ def transcribe_page(
             page_count=page.page_count,
         ),
         model=ModelInfo(name=m.name, version=m.version, sha256=m.model_sha256),
-        text="\n".join(ln.text for ln in lines),
+        text=text,
         lines=lines,
+        fields=fields,
         stats=PageStats(
             characters=len(chars),
             mean_confidence=float(np.mean([c.confidence for c in chars])) if chars else None,
             flagged=sum(c.flag is not None for c in chars),
             lines=len(lines),
-            words=sum(len(ln.words) for ln in lines),
+            words=sum(len(ln.words) for ln in lines) + sum(len(f.value.split()) for f in fields),
         ),
         timings_ms=ctx.timings_ms,
         created_at=datetime.now(UTC),

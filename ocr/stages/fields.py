@@ -1,0 +1,437 @@
+"""Printed form fields -> found, their lines removed from the ink, comb cells cut.
+
+A form's printed frame is the straightest, longest thing on the sheet: horizontal rules far
+longer than any stroke of a capital, and, in box rows, vertical edges that run exactly from
+the row's top rule to its bottom rule, which handwriting almost never does. This stage finds
+
+- **comb rows**: a top and a bottom rule joined by regularly spaced full-height dividers
+  (one character per cell),
+- **single boxes**: the same with dividers only at the two ends,
+- **underline fields**: a rule with no partner (``NAME: ______``),
+
+removes the printed pixels from the ink map while keeping the pixels where a handwritten
+stroke crosses a rule (ink continues on both sides of it, or is much darker than a light
+drop-out line), and gives each comb cell's own ink as one character crop. Rules are found on
+the faint darkness map rather than on the ink mask, so light drop-out colours (red, blue,
+grey), which binarization mostly leaves out, still frame their fields.
+
+Every length is relative to the page's character height (ch) or stroke width (sw) of
+:class:`ocr.stages.binarize.Scale`; coordinates are working-image pixels, boxes half-open.
+(Issue 10's rule removal stage for lined paper was not on main when this was written; the
+two share the idea and should be reconciled.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage as ndi
+
+from ocr.stages.binarize import BoolImage, FloatImage, Scale, estimate_background
+from ocr.stages.segment import CharBox, Glyph
+
+FieldKind = Literal["comb", "box", "underline"]
+
+
+@dataclass(frozen=True)
+class FieldParams:
+    """Where straight ink is a printed frame; units in the field names."""
+
+    faint_dark: float = 0.1
+    """Darkness (1 - grey / paper) above which a pixel may belong to a printed line: low
+    enough for light drop-out red or blue, well above paper noise."""
+
+    background_ch: float = 1.5
+    """Background cell (ch) for the darkness map: larger than the binarization's, since a
+    thin rule needs no fine paper estimate."""
+
+    min_rule_ch: float = 2.5
+    """A horizontal rule is at least this long (ch); the longest stroke of a capital is ~1 ch."""
+
+    tilt_slack_sw: float = 0.7
+    """Vertical slack (sw) around a rule, so a line tilted by a degree or two still has long
+    runs."""
+
+    max_thickness_ch: float = 0.2
+    """A printed line is at most this thick (ch); pen strokes are thinner, but the pen's
+    straight runs are short."""
+
+    box_height_ch: tuple[float, float] = (0.7, 3.5)
+    """Distance between a box row's top and bottom rules (ch)."""
+
+    divider_fill: float = 0.85
+    """A column is a divider (box edge) when this share of the inner height between the two
+    rules is line-dark: the writer fills 55-80 % of a cell, the printer 100 %."""
+
+    min_cell_ch: float = 0.4
+    """Cells narrower than this (ch) are not cells (two dividers closer are one edge)."""
+
+    cell_merge: float = 0.65
+    """An interval between dividers narrower than this share of the row's median cell is half
+    a cell split by a handwritten stroke taken for a divider: its two halves are merged."""
+
+    underline_room_ch: float = 1.6
+    """An underline field holds writing up to this many ch above its rule."""
+
+    cross_reach_sw: float = 1.5
+    """A line pixel is ink when the mask has ink within this many sw beyond both sides of the
+    line (a stroke crossing it)."""
+
+    darker_than_line: float = 0.15
+    """...or when it is darker than the line's own darkest tenth by this much (ink over a
+    light drop-out line; a black line's darkest tenth is as dark as ink, so never there)."""
+
+    whole_share: float = 0.7
+    """A comb ink component with at least this share of its pixels in one cell belongs
+    whole to that cell; others are cut at the dividers."""
+
+    min_cell_ink_sw2: float = 3.0
+    """A cell with fewer ink pixels than this many sw^2 is empty (specks, line residue)."""
+
+
+DEFAULT_FIELD_PARAMS = FieldParams()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A horizontal printed line: ``y = y0 + slope * (x - x0)`` from ``x0`` to ``x1``."""
+
+    x0: int
+    x1: int
+    y0: float
+    slope: float
+    thickness: float
+    darkness: float
+    """The 90th percentile of the line's darkness: blur makes a thin line uneven, and only
+    ink darker than its darkest parts is ink over it."""
+
+    def y_at(self, x: float) -> float:
+        return self.y0 + self.slope * (x - self.x0)
+
+
+@dataclass(frozen=True)
+class FoundField:
+    """One field in working pixels: its frame, and for combs the cells' x edges."""
+
+    kind: FieldKind
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    cells: tuple[int, ...] = ()
+    """Comb divider x positions (cells + 1 of them)."""
+
+
+@dataclass
+class FieldsFound:
+    fields: list[FoundField]
+    ink: FloatImage
+    mask: BoolImage
+    """The page without its printed lines (and without the comb cells' ink, which is read
+    from ``cell_glyphs``)."""
+    cell_glyphs: dict[int, list[Glyph | None]] = field(default_factory=dict)
+    """Per comb field (index into ``fields``): each cell's glyph, None for an empty cell."""
+    removed: int = 0
+    """Printed pixels removed from the mask."""
+
+
+def darkness(grey: FloatImage, scale: Scale, params: FieldParams) -> FloatImage:
+    bg = estimate_background(grey, params.background_ch * scale.char_height)
+    d = 1.0 - grey / np.maximum(bg, np.float32(1e-3))
+    return np.clip(d, 0.0, 1.0).astype(np.float32)
+
+
+def _runs_at_least(m: BoolImage, length: int, axis: int) -> BoolImage:
+    """Pixels on a run of at least ``length`` True pixels along ``axis`` (an opening by a
+    line; running sums, so the cost does not grow with the length)."""
+    f = ndi.uniform_filter1d(m.astype(np.float32), length, axis=axis, mode="constant")
+    full = f > (length - 0.5) / length
+    g = ndi.uniform_filter1d(full.astype(np.float32), length, axis=axis, mode="constant")
+    return g > 0.5 / length
+
+
+def find_rules(faint: BoolImage, dark: FloatImage, scale: Scale, params: FieldParams) -> list[Rule]:
+    """Long thin horizontal lines, each fitted with a straight line through its pixels."""
+    ch, sw = scale.char_height, scale.stroke_width
+    slack = max(1, int(round(params.tilt_slack_sw * sw)))
+    grown = ndi.maximum_filter1d(faint, 2 * slack + 1, axis=0)
+    length = max(5, int(round(params.min_rule_ch * ch)))
+    band = _runs_at_least(grown, length, axis=1)
+    core = band & faint & _runs_at_least(faint, max(3, int(round(2 * sw))), axis=1)
+    labels, n = ndi.label(band, structure=np.ones((3, 3), bool))
+    rules: list[Rule] = []
+    for i, s in enumerate(ndi.find_objects(labels)):
+        if s is None or s[1].stop - s[1].start < length:
+            continue
+        own = core[s] & (labels[s] == i + 1)
+        ys, xs = np.nonzero(own)
+        if len(xs) < length // 2:
+            continue
+        ys = ys + s[0].start
+        xs = xs + s[1].start
+        x0, x1 = int(xs.min()), int(xs.max()) + 1
+        thickness = len(xs) / max(1, x1 - x0)
+        if thickness > params.max_thickness_ch * ch:
+            continue
+        slope, icpt = np.polyfit(xs.astype(np.float64), ys.astype(np.float64), 1)
+        rules.append(
+            Rule(
+                x0,
+                x1,
+                float(icpt + slope * x0),
+                float(slope),
+                thickness,
+                float(np.percentile(dark[ys, xs], 90)),
+            )
+        )
+    return sorted(rules, key=lambda r: (r.y0, r.x0))
+
+
+def _column_fill(
+    faint: BoolImage, top: Rule, bottom: Rule, x0: int, x1: int
+) -> NDArray[np.float64]:
+    """Share of line-dark pixels in each column strictly between the two rules."""
+    out = np.zeros(x1 - x0)
+    for k, x in enumerate(range(x0, x1)):
+        ya = int(np.ceil(top.y_at(x) + top.thickness / 2 + 1))
+        yb = int(np.floor(bottom.y_at(x) - bottom.thickness / 2 - 1))
+        if yb > ya:
+            out[k] = faint[ya:yb, x].mean()
+    return out
+
+
+def _dividers(fill: NDArray[np.float64], x0: int, params: FieldParams, ch: float) -> list[int]:
+    """Centres of runs of full columns; runs closer than ``min_cell_ch`` are one edge."""
+    full = fill >= params.divider_fill
+    out: list[int] = []
+    xs = np.flatnonzero(full)
+    if not len(xs):
+        return out
+    start = prev = int(xs[0])
+    for x in [*xs[1:].tolist(), None]:
+        if x is not None and x - prev <= max(2, params.min_cell_ch * ch):
+            prev = x
+            continue
+        out.append(x0 + (start + prev) // 2)
+        if x is not None:
+            start = prev = x
+    return out
+
+
+def _merge_halves(edges: list[int], params: FieldParams) -> list[int]:
+    """Drop a divider that splits one cell into two narrow intervals (a handwritten stem)."""
+    if len(edges) < 4:
+        return edges
+    med = float(np.median(np.diff(edges)))
+    out = list(edges)
+    changed = True
+    while changed and len(out) > 3:
+        changed = False
+        widths = np.diff(out)
+        for k in range(1, len(out) - 1):
+            if min(widths[k - 1], widths[k]) < params.cell_merge * med and (
+                widths[k - 1] + widths[k] < 1.4 * med
+            ):
+                del out[k]
+                changed = True
+                break
+    return out
+
+
+def pair_boxes(
+    rules: list[Rule], faint: BoolImage, scale: Scale, params: FieldParams
+) -> tuple[list[FoundField], set[int]]:
+    """Box rows (comb or single) from pairs of rules joined by vertical edges at both ends;
+    returns them and the indices of the rules they used."""
+    ch = scale.char_height
+    used: set[int] = set()
+    found: list[FoundField] = []
+    lo, hi = params.box_height_ch
+    for i, top in enumerate(rules):
+        if i in used:
+            continue
+        for j in range(i + 1, len(rules)):
+            bottom = rules[j]
+            if j in used:
+                continue
+            xa, xb = max(top.x0, bottom.x0), min(top.x1, bottom.x1)
+            if xb - xa < 0.8 * min(top.x1 - top.x0, bottom.x1 - bottom.x0):
+                continue
+            gap = bottom.y_at((xa + xb) / 2) - top.y_at((xa + xb) / 2)
+            if gap < lo * ch:
+                continue
+            if gap > hi * ch:
+                break
+            pad = int(round(0.3 * ch))
+            fx0, fx1 = max(0, xa - pad), min(faint.shape[1], xb + pad)
+            fill = _column_fill(faint, top, bottom, fx0, fx1)
+            edges = _dividers(fill, fx0, params, ch)
+            if len(edges) < 2 or edges[0] > xa + pad or edges[-1] < xb - pad:
+                continue  # no edges at both ends: two rules of neighbouring rows
+            edges = _merge_halves(edges, params)
+            y0 = int(np.floor(min(top.y_at(xa), top.y_at(xb)) - top.thickness / 2))
+            y1 = int(np.ceil(max(bottom.y_at(xa), bottom.y_at(xb)) + bottom.thickness / 2)) + 1
+            kind: FieldKind = "comb" if len(edges) > 2 else "box"
+            found.append(
+                FoundField(
+                    kind, edges[0], y0, edges[-1] + 1, y1, tuple(edges) if kind == "comb" else ()
+                )
+            )
+            used.update((i, j))
+            break
+    return found, used
+
+
+def _sides(
+    mask: BoolImage,
+    rows: NDArray[np.intp],
+    cols: NDArray[np.intp],
+    lo: NDArray[np.intp],
+    hi: NDArray[np.intp],
+    reach: int,
+    axis: int,
+) -> NDArray[np.bool_]:
+    """For each position, is there ink within ``reach`` before ``lo`` and after ``hi`` along
+    ``axis`` (0: in its column, 1: in its row)? One vectorized look per offset."""
+    h, w = mask.shape
+    before = np.zeros(len(lo), dtype=bool)
+    after = np.zeros(len(lo), dtype=bool)
+    for d in range(1, reach + 1):
+        if axis == 0:
+            before |= mask[np.clip(lo - d, 0, h - 1), cols]
+            after |= mask[np.clip(hi + d, 0, h - 1), cols]
+        else:
+            before |= mask[rows, np.clip(lo - d, 0, w - 1)]
+            after |= mask[rows, np.clip(hi + d, 0, w - 1)]
+    return before & after
+
+
+def printed_to_remove(
+    faint: BoolImage,
+    mask: BoolImage,
+    dark: FloatImage,
+    rules: list[Rule],
+    fields: list[FoundField],
+    scale: Scale,
+    params: FieldParams,
+) -> BoolImage:
+    """The pixels of the rules and box edges (comb dividers, box ends), less those that are
+    really ink: a stroke continues beyond the line on both sides (above and below a rule,
+    left and right of an edge), or the pixel is far darker than the line (ink across a light
+    drop-out line)."""
+    h, w = faint.shape
+    out = np.zeros_like(faint)
+    reach = max(2, int(round(params.cross_reach_sw * scale.stroke_width)))
+    line_dark = max((r.darkness for r in rules), default=1.0)
+    too_dark = dark > line_dark + params.darker_than_line
+    for r in rules:
+        half = r.thickness / 2 + 1.0
+        xs = np.arange(max(0, r.x0 - 1), min(w, r.x1 + 1))
+        yc = r.y0 + r.slope * (xs - r.x0)
+        ya = np.clip(np.floor(yc - half).astype(np.intp), 0, h - 1)
+        yb = np.clip(np.ceil(yc + half).astype(np.intp), 0, h - 1)
+        crossed = _sides(mask, xs, xs, ya, yb, reach, axis=0)
+        for y in range(int(np.floor(-half)), int(np.ceil(half)) + 1):
+            ys = np.clip(np.round(yc + y).astype(np.intp), 0, h - 1)
+            hit = faint[ys, xs] & ~crossed & ~too_dark[ys, xs]
+            out[ys[hit], xs[hit]] = True
+    half_w = max(1, int(round(0.6 * scale.stroke_width)))
+    for f in fields:
+        edges = f.cells if f.kind == "comb" else (f.x0, f.x1 - 1)
+        ys = np.arange(f.y0, min(h, f.y1))
+        for x in edges:
+            xa, xb = max(0, x - half_w - 1), min(w - 1, x + half_w + 1)
+            crossed = _sides(
+                mask, ys, ys, np.full(len(ys), xa), np.full(len(ys), xb), reach, axis=1
+            )
+            for xx in range(xa, xb + 1):
+                hit = faint[ys, xx] & ~crossed & ~too_dark[ys, xx]
+                out[ys[hit], xx] = True
+    return out
+
+
+def read_cells(
+    f: FoundField, mask: BoolImage, ink: FloatImage, scale: Scale, params: FieldParams
+) -> tuple[list[Glyph | None], BoolImage]:
+    """Each cell's own ink as a glyph (None when empty), and the pixels taken from the page.
+
+    An ink component goes whole to the cell holding most of it when that is at least
+    ``whole_share`` of it, so a letter whose tail crosses into the next cell stays one letter
+    of its own cell; a component spread over cells (two letters touching across a divider)
+    is cut at the dividers. Ink up to half a cell beyond the row's ends belongs to the end
+    cells."""
+    pad = int(round(0.5 * scale.char_height))
+    h, w = mask.shape
+    ya, yb = max(0, f.y0 - pad), min(h, f.y1 + pad)
+    xa, xb = max(0, f.x0 - pad), min(w, f.x1 + pad)
+    local = mask[ya:yb, xa:xb]
+    labels, n = ndi.label(local, structure=np.ones((3, 3), bool))
+    taken = np.zeros_like(mask)
+    n_cells = len(f.cells) - 1
+    out: list[Glyph | None] = [None] * n_cells
+    if not n:
+        return out, taken
+    edges = np.asarray(f.cells) - xa
+    col_cell = np.clip(np.searchsorted(edges, np.arange(xb - xa), side="right") - 1, 0, n_cells - 1)
+    ys, xs = np.nonzero(local)
+    lab = labels[ys, xs]
+    cell = col_cell[xs]
+    counts = np.zeros((n + 1, n_cells), dtype=np.int64)
+    np.add.at(counts, (lab, cell), 1)
+    centre_y = np.bincount(lab, weights=ys, minlength=n + 1) / np.maximum(counts.sum(1), 1) + ya
+    inside = (centre_y >= f.y0) & (centre_y < f.y1)
+    best = counts.argmax(axis=1)
+    whole = counts.max(axis=1) >= params.whole_share * np.maximum(counts.sum(axis=1), 1)
+    owner = np.where(whole[lab], best[lab], cell)
+    keep = inside[lab]
+    min_px = params.min_cell_ink_sw2 * scale.stroke_width**2
+    for c in range(n_cells):
+        sel = keep & (owner == c)
+        if sel.sum() < min_px:
+            continue
+        py, px = ys[sel], xs[sel]
+        y0, y1, x0, x1 = py.min(), py.max() + 1, px.min(), px.max() + 1
+        m = np.zeros((y1 - y0, x1 - x0), dtype=bool)
+        m[py - y0, px - x0] = True
+        box = CharBox(int(x0 + xa), int(y0 + ya), int(x1 + xa), int(y1 + ya), "char", m)
+        window = ink[box.y0 : box.y1, box.x0 : box.x1]
+        out[c] = Glyph(box, np.where(m, window, np.float32(0)).astype(np.float32))
+        taken[py + ya, px + xa] = True
+    return out, taken
+
+
+def find_fields(
+    grey: FloatImage,
+    ink: FloatImage,
+    mask: BoolImage,
+    scale: Scale,
+    params: FieldParams = DEFAULT_FIELD_PARAMS,
+) -> FieldsFound:
+    """Find every printed field, remove the printed lines, cut the comb cells."""
+    dark = darkness(grey, scale, params)
+    faint = (dark > params.faint_dark) | mask
+    rules = find_rules(faint, dark, scale, params)
+    if not rules:
+        return FieldsFound([], ink, mask)
+    boxes, used = pair_boxes(rules, faint, scale, params)
+    fields = list(boxes)
+    room = params.underline_room_ch * scale.char_height
+    for i, r in enumerate(rules):
+        if i not in used:
+            y = r.y_at((r.x0 + r.x1) / 2)
+            fields.append(FoundField("underline", r.x0, max(0, int(y - room)), r.x1, int(y) + 1))
+    remove = printed_to_remove(faint, mask, dark, rules, boxes, scale, params)
+    new_mask = mask & ~remove
+    new_ink = np.where(remove, np.float32(0), ink).astype(np.float32)
+    fields.sort(key=lambda f: (f.y0, f.x0))
+    cell_glyphs: dict[int, list[Glyph | None]] = {}
+    for k, f in enumerate(fields):
+        if f.kind == "comb":
+            glyphs, taken = read_cells(f, new_mask, new_ink, scale, params)
+            cell_glyphs[k] = glyphs
+            new_mask &= ~taken
+    new_ink = np.where(new_mask, new_ink, np.float32(0)).astype(np.float32)
+    return FieldsFound(fields, new_ink, new_mask, cell_glyphs, int((mask & remove).sum()))
