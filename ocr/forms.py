@@ -207,7 +207,7 @@ def make_field(
 
 
 def _value(words: list[list[Character]]) -> tuple[str, list[Character]]:
-    ordered = sorted(words, key=lambda cs: (_centre(cs[0].box)[1] // 1, cs[0].box[0]))
+    ordered = sorted(words, key=lambda cs: cs[0].box[0])
     chars = [c for cs in ordered for c in cs]
     return " ".join("".join(c.text for c in cs) for cs in ordered), chars
 

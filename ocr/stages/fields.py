@@ -28,6 +28,7 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
+from PIL import Image
 from scipy import ndimage as ndi
 
 from ocr.stages.binarize import BoolImage, FloatImage, Scale, estimate_background
@@ -58,6 +59,18 @@ class FieldParams:
     max_thickness_ch: float = 0.2
     """A printed line is at most this thick (ch); pen strokes are thinner, but the pen's
     straight runs are short."""
+
+    bridge_ch: float = 0.0
+    """Gaps up to this long (ch) in a rule are bridged: a light, thin drop-out line loses
+    contrast in places when the page is resampled to the working resolution."""
+
+    straight_share: float = 0.8
+    """At least this share of a rule's pixels lie on its fitted line, and of its columns
+    hold line pixels (a row of print run together by the pooling does neither)."""
+
+    side_ink_share: float = 0.35
+    """Just beside a rule (above or below) at most this share of its columns is ink: the
+    feet of printed letters line up straight, but their stems rise from most columns."""
 
     box_height_ch: tuple[float, float] = (0.7, 3.5)
     """Distance between a box row's top and bottom rules (ch)."""
@@ -138,10 +151,26 @@ class FieldsFound:
     """Printed pixels removed from the mask."""
 
 
+POOL: int = 2
+"""Rules are searched on the faint map OR-pooled by this factor in both directions: a thin
+line survives pooling, and the long-run search costs a quarter."""
+
+
 def darkness(grey: FloatImage, scale: Scale, params: FieldParams) -> FloatImage:
-    bg = estimate_background(grey, params.background_ch * scale.char_height)
+    """1 - grey / paper. The paper level is estimated on a 4x block-averaged copy (it varies
+    over many characters; a thin rule barely moves a block's mean) and upsampled."""
+    k = 4
+    h, w = grey.shape
+    small = grey[: h // k * k, : w // k * k].reshape(h // k, k, w // k, k).mean(axis=(1, 3))
+    bg_small = estimate_background(
+        small.astype(np.float32), params.background_ch * scale.char_height / k
+    )
+    bg = np.asarray(
+        Image.fromarray(bg_small, mode="F").resize((w, h), Image.Resampling.BILINEAR),
+        dtype=np.float32,
+    )
     d = 1.0 - grey / np.maximum(bg, np.float32(1e-3))
-    return np.clip(d, 0.0, 1.0).astype(np.float32)
+    return np.clip(d, 0.0, 1.0, out=d)
 
 
 def _runs_at_least(m: BoolImage, length: int, axis: int) -> BoolImage:
@@ -153,30 +182,66 @@ def _runs_at_least(m: BoolImage, length: int, axis: int) -> BoolImage:
     return g > 0.5 / length
 
 
+def _pool(m: BoolImage) -> BoolImage:
+    h, w = m.shape
+    p = POOL
+    return m[: h // p * p, : w // p * p].reshape(h // p, p, w // p, p).any(axis=(1, 3))
+
+
 def find_rules(faint: BoolImage, dark: FloatImage, scale: Scale, params: FieldParams) -> list[Rule]:
-    """Long thin horizontal lines, each fitted with a straight line through its pixels."""
+    """Long thin horizontal lines, each fitted with a straight line through its pixels.
+
+    Found on the pooled map; each line's own pixels are then the faint pixels of its band in
+    columns no thicker than the line (a stroke crossing the line makes its column thick)."""
     ch, sw = scale.char_height, scale.stroke_width
-    slack = max(1, int(round(params.tilt_slack_sw * sw)))
-    grown = ndi.maximum_filter1d(faint, 2 * slack + 1, axis=0)
+    small = _pool(faint)
+    slack = max(1, int(round(params.tilt_slack_sw * sw / POOL)))
+    grown = ndi.maximum_filter1d(small, 2 * slack + 1, axis=0)
+    bridge = max(1, int(round(params.bridge_ch * ch / POOL)))
+    grown = ndi.maximum_filter1d(grown, bridge, axis=1)
     length = max(5, int(round(params.min_rule_ch * ch)))
-    band = _runs_at_least(grown, length, axis=1)
-    core = band & faint & _runs_at_least(faint, max(3, int(round(2 * sw))), axis=1)
+    band = _runs_at_least(grown, max(3, length // POOL), axis=1)
     labels, n = ndi.label(band, structure=np.ones((3, 3), bool))
     rules: list[Rule] = []
+    h, w = faint.shape
     for i, s in enumerate(ndi.find_objects(labels)):
-        if s is None or s[1].stop - s[1].start < length:
+        if s is None or (s[1].stop - s[1].start) * POOL < length:
             continue
-        own = core[s] & (labels[s] == i + 1)
-        ys, xs = np.nonzero(own)
-        if len(xs) < length // 2:
+        ya, yb = s[0].start * POOL, min(h, s[0].stop * POOL)
+        xa, xb = s[1].start * POOL, min(w, s[1].stop * POOL)
+        own = (
+            faint[ya:yb, xa:xb]
+            & np.repeat(np.repeat(labels[s] == i + 1, POOL, axis=0), POOL, axis=1)[
+                : yb - ya, : xb - xa
+            ]
+        )
+        counts = own.sum(axis=0)
+        filled = counts > 0
+        if filled.sum() < length // 2:
             continue
-        ys = ys + s[0].start
-        xs = xs + s[1].start
-        x0, x1 = int(xs.min()), int(xs.max()) + 1
-        thickness = len(xs) / max(1, x1 - x0)
+        thickness = float(np.median(counts[filled]))
         if thickness > params.max_thickness_ch * ch:
             continue
+        clean = filled & (counts <= 2 * thickness + 1)
+        ys, xs = np.nonzero(own & clean[None, :])
+        if len(xs) < length // 2:
+            continue
+        ys = ys + ya
+        xs = xs + xa
+        x0, x1 = int(xs.min()), int(xs.max()) + 1
         slope, icpt = np.polyfit(xs.astype(np.float64), ys.astype(np.float64), 1)
+        near = np.abs(ys - (icpt + slope * xs)) <= thickness / 2 + 1
+        line_cols = np.zeros(x1 - x0, dtype=bool)
+        line_cols[xs[near] - x0] = True
+        if near.mean() < params.straight_share or line_cols.mean() < params.straight_share:
+            continue  # a row of printed letters: pixels off any one line, gaps between them
+        cx = np.arange(x0, x1)
+        cy = icpt + slope * cx
+        off = int(np.ceil(thickness / 2)) + 2
+        above = faint[np.clip(np.round(cy - off).astype(np.intp), 0, h - 1), cx].mean()
+        below = faint[np.clip(np.round(cy + off).astype(np.intp), 0, h - 1), cx].mean()
+        if max(above, below) > params.side_ink_share:
+            continue  # the aligned feet or tops of a row of printed capitals
         rules.append(
             Rule(
                 x0,
@@ -191,16 +256,18 @@ def find_rules(faint: BoolImage, dark: FloatImage, scale: Scale, params: FieldPa
 
 
 def _column_fill(
-    faint: BoolImage, top: Rule, bottom: Rule, x0: int, x1: int
+    csum: NDArray[np.int32], top: Rule, bottom: Rule, x0: int, x1: int
 ) -> NDArray[np.float64]:
-    """Share of line-dark pixels in each column strictly between the two rules."""
-    out = np.zeros(x1 - x0)
-    for k, x in enumerate(range(x0, x1)):
-        ya = int(np.ceil(top.y_at(x) + top.thickness / 2 + 1))
-        yb = int(np.floor(bottom.y_at(x) - bottom.thickness / 2 - 1))
-        if yb > ya:
-            out[k] = faint[ya:yb, x].mean()
-    return out
+    """Share of line-dark pixels in each column strictly between the two rules (``csum``:
+    the faint map's cumulative sum down the columns, one row of zeros on top)."""
+    xs = np.arange(x0, x1)
+    ya = np.ceil(top.y0 + top.slope * (xs - top.x0) + top.thickness / 2 + 1).astype(np.intp)
+    yb = np.floor(bottom.y0 + bottom.slope * (xs - bottom.x0) - bottom.thickness / 2 - 1)
+    yb = np.maximum(yb.astype(np.intp), ya)
+    h = csum.shape[0] - 1
+    ya, yb = np.clip(ya, 0, h), np.clip(yb, 0, h)
+    n = csum[yb, xs] - csum[ya, xs]
+    return np.where(yb > ya, n / np.maximum(yb - ya, 1), 0.0)
 
 
 def _dividers(fill: NDArray[np.float64], x0: int, params: FieldParams, ch: float) -> list[int]:
@@ -250,6 +317,8 @@ def pair_boxes(
     used: set[int] = set()
     found: list[FoundField] = []
     lo, hi = params.box_height_ch
+    csum = np.zeros((faint.shape[0] + 1, faint.shape[1]), dtype=np.int32)
+    np.cumsum(faint, axis=0, out=csum[1:])
     for i, top in enumerate(rules):
         if i in used:
             continue
@@ -267,7 +336,7 @@ def pair_boxes(
                 break
             pad = int(round(0.3 * ch))
             fx0, fx1 = max(0, xa - pad), min(faint.shape[1], xb + pad)
-            fill = _column_fill(faint, top, bottom, fx0, fx1)
+            fill = _column_fill(csum, top, bottom, fx0, fx1)
             edges = _dividers(fill, fx0, params, ch)
             if len(edges) < 2 or edges[0] > xa + pad or edges[-1] < xb - pad:
                 continue  # no edges at both ends: two rules of neighbouring rows
@@ -344,11 +413,11 @@ def printed_to_remove(
         ys = np.arange(f.y0, min(h, f.y1))
         for x in edges:
             xa, xb = max(0, x - half_w - 1), min(w - 1, x + half_w + 1)
-            crossed = _sides(
-                mask, ys, ys, np.full(len(ys), xa), np.full(len(ys), xb), reach, axis=1
-            )
             for xx in range(xa, xb + 1):
-                hit = faint[ys, xx] & ~crossed & ~too_dark[ys, xx]
+                # No crossing test here: two letters touching a divider from both sides
+                # would pass it and join through it; a stroke really crossing it is cut,
+                # and each piece goes to the cell holding most of its letter.
+                hit = faint[ys, xx] & ~too_dark[ys, xx]
                 out[ys[hit], xx] = True
     return out
 

@@ -53,6 +53,9 @@ LABEL_CAP_MM: tuple[float, float] = (2.3, 3.6)
 LINE_PX: tuple[int, int] = (1, 3)
 """Printed rule thickness at 200 dpi (0.13-0.38 mm)."""
 
+CELL_FILL: float = 0.85
+"""A comb glyph wider than this share of its cell is narrowed to it (writers fit the box)."""
+
 CROSS_CHANCE: float = 0.12
 """Share of comb glyphs pushed so their ink crosses a cell border."""
 
@@ -245,6 +248,10 @@ def render_form(
                     continue
                 marks = _hand_marks(ch, glyphs, p, base, rng)
                 lo, hi = extent([marks])
+                fit = CELL_FILL * cell_w / max(1.0, hi[0] - lo[0])
+                if fit < 1.0:  # writers narrow a wide letter to its cell
+                    transform_marks([marks], lambda q, k=fit: q * np.array([k, 1.0]))
+                    lo, hi = extent([marks])
                 cx = x0 + (i + 0.5) * cell_w - (hi[0] - lo[0]) / 2
                 cy = top + cell_h / 2 + (hi[1] - lo[1]) / 2
                 jx, jy = rng.uniform(-0.08, 0.08, 2) * cell_w
