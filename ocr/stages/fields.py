@@ -169,7 +169,7 @@ def darkness(grey: FloatImage, scale: Scale, params: FieldParams) -> FloatImage:
         Image.fromarray(bg_small, mode="F").resize((w, h), Image.Resampling.BILINEAR),
         dtype=np.float32,
     )
-    d = 1.0 - grey / np.maximum(bg, np.float32(1e-3))
+    d = (1.0 - grey / np.maximum(bg, np.float32(1e-3))).astype(np.float32)
     return np.clip(d, 0.0, 1.0, out=d)
 
 
@@ -185,7 +185,9 @@ def _runs_at_least(m: BoolImage, length: int, axis: int) -> BoolImage:
 def _pool(m: BoolImage) -> BoolImage:
     h, w = m.shape
     p = POOL
-    return m[: h // p * p, : w // p * p].reshape(h // p, p, w // p, p).any(axis=(1, 3))
+    return np.asarray(
+        m[: h // p * p, : w // p * p].reshape(h // p, p, w // p, p).any(axis=(1, 3)), dtype=bool
+    )
 
 
 def find_rules(faint: BoolImage, dark: FloatImage, scale: Scale, params: FieldParams) -> list[Rule]:

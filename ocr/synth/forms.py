@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -26,7 +27,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from ocr.datapath import data_root
 from ocr.synth.degrade import illumination
-from ocr.synth.layout import PageParams, extent, layout_lines, sample_params, transform_marks
+from ocr.synth.layout import Mark, PageParams, extent, layout_lines, sample_params, transform_marks
 from ocr.synth.raster import draw_mark
 from ocr.synth.strokes import Glyphs, glyph_source, writer_split
 from ocr.synth.style import Box, SynthStyle
@@ -169,7 +170,7 @@ def random_value(kind: str, rng: np.random.Generator) -> str:
 
 def _hand_marks(
     text: str, glyphs: Glyphs, p: PageParams, style: SynthStyle, rng: np.random.Generator
-) -> list:
+) -> list[Mark]:
     """One line of handwriting with its left ink edge at x = 0 and baseline near y = 0."""
     marks = layout_lines([text], glyphs, p, style, rng)
     lo, hi = extent(marks)
@@ -177,7 +178,7 @@ def _hand_marks(
     return marks[0]
 
 
-def _shift(marks: list, dx: float, dy: float) -> None:
+def _shift(marks: list[Mark], dx: float, dy: float) -> None:
     transform_marks([marks], lambda q: q + np.array([dx, dy]))
 
 
@@ -250,7 +251,8 @@ def render_form(
                 lo, hi = extent([marks])
                 fit = CELL_FILL * cell_w / max(1.0, hi[0] - lo[0])
                 if fit < 1.0:  # writers narrow a wide letter to its cell
-                    transform_marks([marks], lambda q, k=fit: q * np.array([k, 1.0]))
+                    squeeze = np.array([fit, 1.0])
+                    transform_marks([marks], partial(np.multiply, squeeze))
                     lo, hi = extent([marks])
                 cx = x0 + (i + 0.5) * cell_w - (hi[0] - lo[0]) / 2
                 cy = top + cell_h / 2 + (hi[1] - lo[1]) / 2
