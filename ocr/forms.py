@@ -40,6 +40,10 @@ shorter one."""
 TEMPLATE_MIN_IOU: float = 0.3
 """A found field is a template's field when their boxes overlap at least this much (IoU)."""
 
+LABEL_SPACE_HEIGHTS: float = 0.33
+"""Inside a label, a gap between letters wider than this many letter heights is a space
+(print: letters 0.1-0.2 apart, words about 0.5)."""
+
 LABEL_STRIP = " .-"
 """Trailing marks of a label ("NAME:" reads as NAME and a dot or two)."""
 
@@ -184,6 +188,19 @@ def _label_words(frame: list[int], words: list[Word], frames: list[Frame], claim
     return out
 
 
+def spaced(word: Word) -> str:
+    """A printed word's text with the spaces its letter gaps show: segmentation splits words
+    by the handwriting's gaps, and the word space of small print is narrower than those."""
+    chars = word.characters
+    if len(chars) < 2:
+        return word.text
+    height = float(np.median([c.box[3] - c.box[1] for c in chars]))
+    out = chars[0].text
+    for a, b in zip(chars[:-1], chars[1:], strict=True):
+        out += (" " if b.box[0] - a.box[2] > LABEL_SPACE_HEIGHTS * height else "") + b.text
+    return out
+
+
 def make_field(
     label: str, label_box: list[int] | None, frame: Frame, value: str, chars: list[Character]
 ) -> FormField:
@@ -221,7 +238,7 @@ def build_fields(lines: list[Line], frames: list[Frame]) -> tuple[list[FormField
     for frame, in_words in zip(frames, inside, strict=True):
         idx = _label_words(frame.box, words, frames, claimed)
         claimed.update(idx)
-        label = " ".join(words[i].text for i in idx).rstrip(LABEL_STRIP)
+        label = " ".join(spaced(words[i]) for i in idx).rstrip(LABEL_STRIP)
         label_box = _union([words[i].box for i in idx]) if idx else None
         if frame.kind == "comb":
             value, chars = comb_value(frame.cell_chars or [])
