@@ -79,6 +79,15 @@ class FieldParams:
     """A column is a divider (box edge) when this share of the inner height between the two
     rules is line-dark: the writer fills 55-80 % of a cell, the printer 100 %."""
 
+    ruled_min_lines: int = 6
+    """A stack of at least this many aligned, evenly spaced free rules is lined paper."""
+
+    ruled_align_ch: float = 1.0
+    """Rules of one stack start and end within this many ch of each other..."""
+
+    ruled_step_spread: float = 0.15
+    """...and their spacing varies by at most this share of its mean (standard deviation)."""
+
     min_cell_ch: float = 0.4
     """Cells narrower than this (ch) are not cells (two dividers closer are one edge)."""
 
@@ -474,6 +483,33 @@ def read_cells(
     return out, taken
 
 
+def ruled_paper(rules: list[Rule], scale: Scale, params: FieldParams) -> set[int]:
+    """Indices of rules that are lined paper rather than underline fields: at least
+    ``ruled_min_lines`` in a stack, starting and ending within ``ruled_align_ch`` of each
+    other at steady spacing. They are still removed from the ink, but frame no field."""
+    tol = params.ruled_align_ch * scale.char_height
+    out: set[int] = set()
+    order = sorted(range(len(rules)), key=lambda i: rules[i].y0)
+    stack: list[int] = []
+
+    def close() -> None:
+        if len(stack) >= params.ruled_min_lines:
+            steps = np.diff([rules[i].y0 for i in stack])
+            if steps.std() <= params.ruled_step_spread * steps.mean():
+                out.update(stack)
+
+    for i in order:
+        r = rules[i]
+        if stack and (
+            abs(r.x0 - rules[stack[-1]].x0) > tol or abs(r.x1 - rules[stack[-1]].x1) > tol
+        ):
+            close()
+            stack = []
+        stack.append(i)
+    close()
+    return out
+
+
 def find_fields(
     grey: FloatImage,
     ink: FloatImage,
@@ -490,8 +526,11 @@ def find_fields(
     boxes, used = pair_boxes(rules, faint, scale, params)
     fields = list(boxes)
     room = params.underline_room_ch * scale.char_height
-    for i, r in enumerate(rules):
-        if i not in used:
+    free = [i for i in range(len(rules)) if i not in used]
+    ruled = ruled_paper([rules[i] for i in free], scale, params)
+    for k, i in enumerate(free):
+        r = rules[i]
+        if k not in ruled:
             y = r.y_at((r.x0 + r.x1) / 2)
             fields.append(FoundField("underline", r.x0, max(0, int(y - room)), r.x1, int(y) + 1))
     remove = printed_to_remove(faint, mask, dark, rules, boxes, scale, params)
