@@ -57,8 +57,12 @@ class FieldParams:
     runs."""
 
     max_thickness_ch: float = 0.2
-    """A printed line is at most this thick (ch); pen strokes are thinner, but the pen's
-    straight runs are short."""
+    """A printed line is at most this thick (ch)... (pen strokes are as thin, but the pen's
+    straight runs are short)"""
+
+    max_thickness_sw: float = 1.6
+    """...or this many sw, whichever is more: on a form of small print the character height
+    measured is the print's, and a heavy 0.4 mm rule outweighs it."""
 
     bridge_ch: float = 0.0
     """Gaps up to this long (ch) in a rule are bridged: a light, thin drop-out line loses
@@ -231,7 +235,7 @@ def find_rules(faint: BoolImage, dark: FloatImage, scale: Scale, params: FieldPa
         if filled.sum() < length // 2:
             continue
         thickness = float(np.median(counts[filled]))
-        if thickness > params.max_thickness_ch * ch:
+        if thickness > max(params.max_thickness_ch * ch, params.max_thickness_sw * sw):
             continue
         clean = filled & (counts <= 2 * thickness + 1)
         ys, xs = np.nonzero(own & clean[None, :])
@@ -409,7 +413,8 @@ def printed_to_remove(
     too_dark = dark > line_dark + params.darker_than_line
     for r in rules:
         half = r.thickness / 2 + 1.0
-        xs = np.arange(max(0, r.x0 - 1), min(w, r.x1 + 1))
+        ext = 2 * POOL + 1  # the pooled search may stop a pixel or two short of the ends
+        xs = np.arange(max(0, r.x0 - ext), min(w, r.x1 + ext))
         yc = r.y0 + r.slope * (xs - r.x0)
         ya = np.clip(np.floor(yc - half).astype(np.intp), 0, h - 1)
         yb = np.clip(np.ceil(yc + half).astype(np.intp), 0, h - 1)

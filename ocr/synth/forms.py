@@ -185,7 +185,7 @@ def _shift(marks: list[Mark], dx: float, dy: float) -> None:
 def render_form(
     glyphs: Glyphs,
     rng: np.random.Generator,
-    fonts: list[Path],
+    fonts: list[Path | None],
     *,
     writer: int = -1,
     seed: int = -1,
@@ -365,9 +365,10 @@ def make_forms(
     n: int, writers: list[int], seed: int, source: str = "auto", fonts_dir: Path | None = None
 ) -> list[SynthForm]:
     """``n`` forms, writer ``writers[i % len(writers)]`` for form i; reproducible."""
-    fonts = [f for f in font_files(fonts_dir or DEFAULT_FONTS) if "mono" not in f.name.lower()]
-    if not fonts:
-        raise ValueError(f"no fonts under {fonts_dir or DEFAULT_FONTS} (make fonts)")
+    root = fonts_dir or DEFAULT_FONTS
+    found = font_files(root) if root.exists() else []
+    # Without font files (a machine without fonts-dejavu/-liberation) Pillow's built-in font.
+    fonts: list[Path | None] = [f for f in found if "mono" not in f.name.lower()] or [None]
     glyphs = glyph_source(source, writers)
     out = []
     for i in range(n):

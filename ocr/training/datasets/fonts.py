@@ -84,12 +84,20 @@ def render_char(
     return np.clip(ink, 0.0, 1.0)
 
 
-def cap_font(path: Path, cap_height: int) -> ImageFont.FreeTypeFont:
-    """The font at the point size whose capital H is ``cap_height`` px tall."""
-    probe = ImageFont.truetype(str(path), 100)
-    _, top, _, bottom = probe.getbbox("H")
-    size = max(4, int(round(100 * cap_height / max(1, bottom - top))))
-    return ImageFont.truetype(str(path), size)
+def cap_font(path: Path | None, cap_height: int) -> ImageFont.FreeTypeFont:
+    """The font at the point size whose capital H is ``cap_height`` px tall; ``path`` None is
+    Pillow's own built-in sans font (needs no font files)."""
+
+    def at(size: int) -> ImageFont.FreeTypeFont:
+        if path is None:
+            font = ImageFont.load_default(size)
+            if not isinstance(font, ImageFont.FreeTypeFont):
+                raise ValueError("Pillow was built without FreeType: no built-in font")
+            return font
+        return ImageFont.truetype(str(path), size)
+
+    _, top, _, bottom = at(100).getbbox("H")
+    return at(max(4, int(round(100 * cap_height / max(1, bottom - top)))))
 
 
 def load_fonts(path: Path) -> Dataset:
