@@ -271,17 +271,21 @@ def find_rules(faint: BoolImage, dark: FloatImage, scale: Scale, params: FieldPa
 
 
 def _column_fill(
-    csum: NDArray[np.int32], top: Rule, bottom: Rule, x0: int, x1: int
+    faint: BoolImage, top: Rule, bottom: Rule, x0: int, x1: int
 ) -> NDArray[np.float64]:
-    """Share of line-dark pixels in each column strictly between the two rules (``csum``:
-    the faint map's cumulative sum down the columns, one row of zeros on top)."""
+    """Share of line-dark pixels in each column strictly between the two rules (cumulative
+    sums over the pair's own rows only)."""
     xs = np.arange(x0, x1)
     ya = np.ceil(top.y0 + top.slope * (xs - top.x0) + top.thickness / 2 + 1).astype(np.intp)
     yb = np.floor(bottom.y0 + bottom.slope * (xs - bottom.x0) - bottom.thickness / 2 - 1)
-    yb = np.maximum(yb.astype(np.intp), ya)
-    h = csum.shape[0] - 1
-    ya, yb = np.clip(ya, 0, h), np.clip(yb, 0, h)
-    n = csum[yb, xs] - csum[ya, xs]
+    h = faint.shape[0]
+    ya = np.clip(ya, 0, h)
+    yb = np.clip(np.maximum(yb.astype(np.intp), ya), 0, h)
+    r0, r1 = int(ya.min()), int(yb.max())
+    csum = np.zeros((r1 - r0 + 1, x1 - x0), dtype=np.int32)
+    np.cumsum(faint[r0:r1, x0:x1], axis=0, out=csum[1:])
+    cols = xs - x0
+    n = csum[yb - r0, cols] - csum[ya - r0, cols]
     return np.where(yb > ya, n / np.maximum(yb - ya, 1), 0.0)
 
 
@@ -332,8 +336,6 @@ def pair_boxes(
     used: set[int] = set()
     found: list[FoundField] = []
     lo, hi = params.box_height_ch
-    csum = np.zeros((faint.shape[0] + 1, faint.shape[1]), dtype=np.int32)
-    np.cumsum(faint, axis=0, out=csum[1:])
     for i, top in enumerate(rules):
         if i in used:
             continue
@@ -351,7 +353,7 @@ def pair_boxes(
                 break
             pad = int(round(0.3 * ch))
             fx0, fx1 = max(0, xa - pad), min(faint.shape[1], xb + pad)
-            fill = _column_fill(csum, top, bottom, fx0, fx1)
+            fill = _column_fill(faint, top, bottom, fx0, fx1)
             edges = _dividers(fill, fx0, params, ch)
             if len(edges) < 2 or edges[0] > xa + pad or edges[-1] < xb - pad:
                 continue  # no edges at both ends: two rules of neighbouring rows
