@@ -204,7 +204,8 @@ def test_template_names_fields_and_round_trips(tmp_path: Path) -> None:
         ("{", "not a template"),
         ('{"fields": [{"label": "A", "box": [0.5, 0.1, 0.2, 0.3]}]}', "not inside 0..1"),
         (
-            '{"fields": [{"label": "A", "box": [0, 0, 1, 1]}, {"label": "A", "box": [0, 0, 1, 1]}]}',
+            '{"fields": [{"label": "A", "box": [0, 0, 1, 1]}, ' * 1
+            + '{"label": "A", "box": [0, 0, 1, 1]}]}',
             "repeat",
         ),
     ],
@@ -299,3 +300,26 @@ def test_fonts_dataset_one_group_per_font(tmp_path: Path) -> None:
 def test_fonts_dataset_without_fonts_says_so(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no .ttf/.otf fonts"):
         load_fonts(tmp_path)
+
+
+@pytest.mark.slow
+def test_cli_template_then_fields_csv(form_file: Path, tmp_path: Path) -> None:
+    """`scanscribe template` writes a template; `transcribe --template --fields-csv` then
+    gives one row with exactly the template's columns, in its order."""
+    from ocr.cli import main
+
+    template = tmp_path / "form.json"
+    assert main(["template", str(form_file), "--out", str(template)]) == 0
+    doc = json.loads(template.read_text())
+    names = [f["label"] for f in doc["fields"]]
+    assert len(names) == len(json.loads(form_file.with_suffix(".truth.json").read_text())["fields"])
+    table = tmp_path / "fields.csv"
+    args = ["--template", str(template), "--fields-csv", str(table), "-q"]
+    code = main(["transcribe", str(form_file), *args])
+    assert code == 0
+    rows = list(csv.reader(io.StringIO(table.read_text())))
+    assert rows[0] == ["source", "page_index", *names, "flagged_fields"]
+    assert len(rows) == 2 and rows[1][0] == str(form_file)
+    bad = tmp_path / "bad.json"
+    bad.write_text("[]")
+    assert main(["transcribe", str(form_file), "--template", str(bad), "-q"]) == 2
