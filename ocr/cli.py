@@ -41,7 +41,7 @@ def add_train(sub: argparse._SubParsersAction) -> None:
         action="append",
         required=True,
         metavar="KIND:PATH",
-        help="dataset; KIND is mat, emnist, chars74k, folder or npz (repeatable)",
+        help="dataset; KIND is mat, emnist, chars74k, folder, npz or fonts (repeatable)",
     )
     p.add_argument("--out", required=True, type=Path, help="model directory to write")
     p.add_argument("--hidden", type=_int_tuple, default=d.arch.hidden, help="hidden sizes")
@@ -140,7 +140,7 @@ def add_evaluate(sub: argparse._SubParsersAction) -> None:
         required=True,
         metavar="KIND:PATH",
         action="append",
-        help="dataset; KIND is mat, emnist, chars74k, folder or npz (repeatable)",
+        help="dataset; KIND is mat, emnist, chars74k, folder, npz or fonts (repeatable)",
     )
     p.add_argument(
         "--split",

@@ -240,7 +240,7 @@ def render_form(
         room = wid - margin - x0
         if kind == "comb":
             n = max(len(value), 4) + int(rng.integers(0, 5))
-            n = min(n, int(room // cell_w))
+            n = max(1, min(n, int(room // cell_w)))
             if len(value) > n:
                 value = value[:n].strip()
             box = _comb(draw_r, x0, top, cell_w, cell_h, n, thick)
@@ -268,7 +268,7 @@ def render_form(
                 box = _rect(draw_r, x0, top, x0 + length, top + cell_h, thick)
                 base_y = top + cell_h / 2 + p.h / 2
             else:
-                line_y = top + cell_h
+                line_y = float(round(top + cell_h))
                 draw_r.rectangle((x0, line_y - thick, x0 + length, line_y - 1), fill=255)
                 box = (int(x0), int(top), int(x0 + length) + 1, int(line_y))
                 base_y = line_y - thick - float(rng.uniform(0.05, 0.25)) * p.h
@@ -305,6 +305,7 @@ def render_form(
 def _comb(
     draw: ImageDraw.ImageDraw, x0: float, top: float, w: float, h: float, n: int, t: int
 ) -> Box:
+    top = float(round(top))  # whole pixels: top + t - 1 must not fall below top
     x1 = x0 + n * w
     draw.rectangle((x0, top, x1, top + t - 1), fill=255)
     draw.rectangle((x0, top + h - t, x1, top + h - 1), fill=255)
