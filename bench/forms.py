@@ -49,21 +49,34 @@ def score_form(truth: list[dict], found: list[FormField]) -> dict[str, int]:
     """Edits, truth characters and exact counts of one form (see the module docstring)."""
     s = {"edits": 0, "chars": 0, "fields": 0, "value_exact": 0, "label_exact": 0, "found": 0}
     s["label_found"] = s["missed"] = s["extra"] = 0
+    s["value_edits"] = s["value_chars"] = s["label_edits"] = s["label_chars"] = 0
+    for kind in ("comb", "box", "underline"):
+        s[f"{kind}_fields"] = s[f"{kind}_exact"] = 0
     used: set[int] = set()
     for t in truth:
         s["fields"] += 1
         s["chars"] += len(t["label"]) + len(t["value"])
+        s["value_chars"] += len(t["value"])
+        s["label_chars"] += len(t["label"])
+        s[f"{t['kind']}_fields"] += 1
         cands = [(iou(t["box"], f.box), i) for i, f in enumerate(found) if i not in used]
         best, i = max(cands, default=(0.0, -1))
         if best < MATCH_IOU:
             s["edits"] += len(t["label"]) + len(t["value"])
+            s["value_edits"] += len(t["value"])
+            s["label_edits"] += len(t["label"])
             s["missed"] += 1
             continue
         used.add(i)
         f = found[i]
         s["found"] += 1
-        s["edits"] += edit_distance(f.label, t["label"]) + edit_distance(f.value, t["value"])
+        value_edits = edit_distance(f.value, t["value"])
+        label_edits = edit_distance(f.label, t["label"])
+        s["edits"] += label_edits + value_edits
+        s["value_edits"] += value_edits
+        s["label_edits"] += label_edits
         s["value_exact"] += f.value == t["value"]
+        s[f"{t['kind']}_exact"] += f.value == t["value"]
         s["label_exact"] += f.label == t["label"]
         s["label_found"] += bool(f.label)
     for i, f in enumerate(found):
@@ -101,7 +114,13 @@ def measure(files: list[Path], model_dir: Path, show: int = 0) -> dict[str, obje
         "forms": len(files),
         "truth_fields": total["fields"],
         "cer_percent": round(100 * total["edits"] / max(1, total["chars"]), 2),
+        "value_cer_percent": round(100 * total["value_edits"] / max(1, total["value_chars"]), 2),
+        "label_cer_percent": round(100 * total["label_edits"] / max(1, total["label_chars"]), 2),
         "value_exact_percent": round(100 * total["value_exact"] / n, 1),
+        "value_exact_by_kind_percent": {
+            k: round(100 * total[f"{k}_exact"] / max(1, total[f"{k}_fields"]), 1)
+            for k in ("comb", "box", "underline")
+        },
         "label_exact_percent": round(100 * total["label_exact"] / n, 1),
         "label_found_percent": round(100 * total["label_found"] / n, 1),
         "fields_found_percent": round(100 * total["found"] / n, 1),
