@@ -44,6 +44,10 @@ LABEL_SPACE_HEIGHTS: float = 0.33
 """Inside a label, a gap between letters wider than this many letter heights is a space
 (print: letters 0.1-0.2 apart, words about 0.5)."""
 
+VALUE_SPACE_HEIGHTS: float = 0.35
+"""In a box or underline value, a gap wider than the value's median gap by this many
+character heights is a space (writers leave about half a height more between words)."""
+
 LABEL_STRIP = " .-"
 """Trailing marks of a label ("NAME:" reads as NAME and a dot or two)."""
 
@@ -224,9 +228,20 @@ def make_field(
 
 
 def _value(words: list[list[Character]]) -> tuple[str, list[Character]]:
-    ordered = sorted(words, key=lambda cs: cs[0].box[0])
-    chars = [c for cs in ordered for c in cs]
-    return " ".join("".join(c.text for c in cs) for cs in ordered), chars
+    """A box's or underline's characters left to right, spaced by their own gaps: the page's
+    word gaps are pooled over print and writing of every size, a field's hand is one."""
+    chars = sorted((c for cs in words for c in cs), key=lambda c: c.box[0])
+    if len(chars) < 3:
+        return " ".join(
+            "".join(c.text for c in cs) for cs in sorted(words, key=lambda cs: cs[0].box[0])
+        ), chars
+    gaps = np.array([b.box[0] - a.box[2] for a, b in zip(chars[:-1], chars[1:], strict=True)])
+    height = float(np.median([c.box[3] - c.box[1] for c in chars]))
+    space = float(np.median(gaps)) + VALUE_SPACE_HEIGHTS * height
+    text = chars[0].text
+    for gap, c in zip(gaps, chars[1:], strict=True):
+        text += (" " if gap > space else "") + c.text
+    return text, chars
 
 
 def build_fields(lines: list[Line], frames: list[Frame]) -> tuple[list[FormField], list[Line]]:
