@@ -114,6 +114,11 @@ class FieldParams:
     """A comb ink component with at least this share of its pixels in one cell belongs
     whole to that cell; others are cut at the dividers."""
 
+    edge_residue: float = 0.2
+    """Ink in a comb cell no wider than this share of the cell, standing within this share of
+    the cell's width from a divider, is left of the divider, not a written I or 1 (writers
+    centre a character in its cell)."""
+
     min_cell_ink_sw2: float = 3.0
     """A cell with fewer ink pixels than this many sw^2 is empty (specks, line residue)."""
 
@@ -481,6 +486,14 @@ def read_cells(
             continue
         py, px = ys[sel], xs[sel]
         y0, y1, x0, x1 = py.min(), py.max() + 1, px.min(), px.max() + 1
+        left, right = edges[c], edges[c + 1]
+        width = right - left
+        centre = (x0 + x1) / 2
+        if (
+            x1 - x0 <= params.edge_residue * width
+            and min(centre - left, right - centre) <= params.edge_residue * width
+        ):
+            continue  # a thin bar hugging a divider: what is left of the printed edge
         m = np.zeros((y1 - y0, x1 - x0), dtype=bool)
         m[py - y0, px - x0] = True
         box = CharBox(int(x0 + xa), int(y0 + ya), int(x1 + xa), int(y1 + ya), "char", m)
