@@ -22,7 +22,7 @@ from ocr.model.classes import CLASS_INDEX, CLASSES, CONFUSABLE_PAIRS
 from ocr.model.store import Recognizer
 from ocr.stages.binarize import PreparedPage, prepare_page
 from ocr.stages.deskew import MIN_DESKEW_DEG, Rotation, measure_tilt, rotate_page
-from ocr.stages.fields import FieldsFound, find_fields
+from ocr.stages.fields import FieldsFound, find_fields, split_print
 from ocr.stages.recognize import (
     FLAG_MARGIN,
     Reading,
@@ -279,6 +279,89 @@ def read_frames(
 
 _NO_MASK = np.zeros((0, 0), dtype=bool)
 
+PRINT_PAD: float = 0.4
+"""A line of print is cut from the decoded page with this many print heights around it."""
+
+
+@dataclass
+class PrintRead:
+    """One line of small print segmented again from the decoded page at its own scale."""
+
+    layout: Layout
+    glyphs: list[Glyph]
+    per_px: float
+    """Working px of the crop per original px."""
+    offset: tuple[float, float]
+    """The crop's top-left corner in original px."""
+
+
+def read_print(
+    page: PageImage,
+    boxes: list[tuple[int, int, int, int]],
+    height: float,
+    factor: float,
+    score: Callable[[list[NDArray[np.float32]]], NDArray[np.float32]] | None,
+    options: PipelineOptions,
+) -> list[PrintRead]:
+    """Each line of print (working-px ``boxes``, letters ``height`` px tall there) cut from
+    the decoded page and prepared again, so its letters reach the working character height
+    instead of the dozen pixels they have at the handwriting's resolution."""
+    out: list[PrintRead] = []
+    hgt, wid = page.pixels.shape[:2]
+    pad = PRINT_PAD * height
+    for x0, y0, x1, y1 in boxes:
+        a = max(0, int((x0 - pad) / factor))
+        b = max(0, int((y0 - pad) / factor))
+        c = min(wid, int(np.ceil((x1 + pad) / factor)))
+        d = min(hgt, int(np.ceil((y1 + pad) / factor)))
+        if c - a < 4 or d - b < 4:
+            continue
+        crop = prepare_page(page.pixels[b:d, a:c])
+        layout = segment(crop.mask, crop.ink, crop.scale, score, params=options.segment)
+        out.append(
+            PrintRead(
+                layout,
+                cut_glyphs(crop.ink, layout),
+                crop.factor * page.scale,
+                (a / page.scale, b / page.scale),
+            )
+        )
+    return out
+
+
+def shifted(lines: list[Line], dx: float, dy: float, size: tuple[int, int]) -> list[Line]:
+    """Lines whose boxes are moved by (dx, dy) original px (a crop's corner), clipped."""
+    w, h = size
+
+    def move(box: list[int]) -> list[int]:
+        x0, y0, x1, y1 = box
+        return [
+            min(w, int(x0 + dx)),
+            min(h, int(y0 + dy)),
+            min(w, int(np.ceil(x1 + dx))),
+            min(h, int(np.ceil(y1 + dy))),
+        ]
+
+    return [
+        ln.model_copy(
+            update={
+                "box": move(ln.box),
+                "words": [
+                    w_.model_copy(
+                        update={
+                            "box": move(w_.box),
+                            "characters": [
+                                c.model_copy(update={"box": move(c.box)}) for c in w_.characters
+                            ],
+                        }
+                    )
+                    for w_ in ln.words
+                ],
+            }
+        )
+        for ln in lines
+    ]
+
 
 def transcribe_page(
     page: PageImage, recognizer: Recognizer, options: PipelineOptions | None = None
@@ -303,6 +386,16 @@ def transcribe_page(
         if found.fields:
             prepared = replace(prepared, ink=found.ink, mask=found.mask)
             comps = None
+    prints: list[PrintRead] = []
+    if found.fields and rotation is None:
+        parts = ctx.run("print", split_print, prepared.mask, prepared.scale)
+        if parts is not None:
+            hand, boxes, height = parts
+            ink = np.where(hand, prepared.ink, np.float32(0)).astype(np.float32)
+            prepared = replace(prepared, mask=hand, ink=ink)
+            prints = ctx.run(
+                "print-read", read_print, page, boxes, height, prepared.factor, score, options
+            )
     layout = ctx.run(
         "segment",
         segment,
@@ -315,6 +408,7 @@ def transcribe_page(
     )
     glyphs = ctx.run("crop", cut_glyphs, prepared.ink, layout)
     glyphs += [g for cells in found.cell_glyphs.values() for g in cells if g is not None]
+    glyphs += [g for pr in prints for g in pr.glyphs]
     if not glyphs and not found.fields:
         raise InputError(
             "blank-page", f"{page.source}: page {page.page_index + 1} has no handwriting"
@@ -328,6 +422,11 @@ def transcribe_page(
     by_box = probs_by_box(glyphs, probs)
     size = page.original_size
     lines = ctx.run("decode", decode, layout, by_box, recognizer, per_px, size, options, rotation)
+    for pr in prints:
+        read = decode(pr.layout, by_box, recognizer, pr.per_px, size, options)
+        lines += shifted(read, pr.offset[0], pr.offset[1], size)
+    if prints:
+        lines.sort(key=lambda ln: (ln.box[1] + ln.box[3], ln.box[0]))
     fields: list[FormField] = []
     if found.fields or options.template:
         frames = read_frames(found, by_box, recognizer, per_px, size, options, rotation)
