@@ -19,8 +19,8 @@ demo: $(STAMP)
 	$(BIN)/scanscribe demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check ocr schemas worker tests bench
-	$(BIN)/ruff format --check ocr schemas worker tests bench
+	$(BIN)/ruff check ocr schemas worker review tests bench
+	$(BIN)/ruff format --check ocr schemas worker review tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -32,9 +32,15 @@ redis:
 # tests/test_deploy.py validates docker-compose.yml with `docker-compose config` (no engine
 # needed); install the Debian package where it is missing. Unlike redis-server it is not
 # fatal: where it cannot be installed (not Debian, not root) that one test skips and says why.
+# The review application's browser tests drive Debian's headless Chromium through its own
+# chromedriver (nothing is downloaded at test time); where they cannot be installed (not
+# Debian, not root) those tests skip and say why.
 tools: redis
 	command -v docker-compose >/dev/null || (apt-get update && apt-get install -y docker-compose) \
 	  || echo "docker-compose not installed: the compose validation test will skip"
+	test -x /usr/bin/chromium -a -x /usr/bin/chromedriver \
+	  || (apt-get update && apt-get install -y chromium chromium-driver) \
+	  || echo "chromium not installed: the review browser tests will skip"
 
 test: $(STAMP) tools lint typecheck
 	$(BIN)/python -m pytest

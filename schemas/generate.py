@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from schemas.manifest import ModelManifest
 from schemas.page import PageError, PageResult
+from schemas.review import ReviewRecord
 from schemas.tasks import (
     BatchStarted,
     BatchSummary,
@@ -42,6 +43,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     RetrainRequest,
     RetrainResult,
     ModelPointer,
+    ReviewRecord,
 )
 
 

@@ -86,6 +86,27 @@ class ConfusionFlag(BaseModel):
     )
 
 
+REVIEW_STATUSES = ("accepted", "corrected", "not-a-character")
+"""What a person decided about a character in ``scanscribe review``."""
+
+ReviewStatus = Literal["accepted", "corrected", "not-a-character"]
+
+
+class CharacterReview(BaseModel):
+    """A person's decision on a character. The model's reading stays in ``original``, so a
+    reviewed result still says what the machine read."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: ReviewStatus = Field(
+        description="accepted: the reading was right; corrected: ``text`` is the person's; "
+        "not-a-character: the box holds no character (left out of the word's text)"
+    )
+    original: str = Field(pattern=CHARACTER_PATTERN, description="the model's reading")
+    reviewer: str
+    at: datetime
+
+
 class Character(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -94,6 +115,9 @@ class Character(BaseModel):
     confidence: Probability
     alternatives: list[Alternative] = Field(max_length=3, description="top-3, best first")
     flag: ConfusionFlag | None = None
+    review: CharacterReview | None = Field(
+        default=None, description="set by `scanscribe review`; None = not reviewed"
+    )
 
 
 class Word(BaseModel):

@@ -33,8 +33,18 @@ LOCK = ROOT / "deploy" / "requirements.lock"
 K8S = ROOT / "deploy" / "k8s"
 
 COMPOSE_TIMEOUT_S = 60
-SERVICES = {"redis", "minio", "createbuckets", "worker", "trainer", "beat", "flower", "cli"}
-LONG_RUNNING = {"redis", "minio", "worker", "trainer", "beat", "flower"}
+SERVICES = {
+    "redis",
+    "minio",
+    "createbuckets",
+    "worker",
+    "trainer",
+    "beat",
+    "flower",
+    "review",
+    "cli",
+}
+LONG_RUNNING = {"redis", "minio", "worker", "trainer", "beat", "flower", "review"}
 CELERY_SERVICES = {"worker": OCR_QUEUE, "trainer": TRAINING_QUEUE}
 
 REQUIRED_FOR_DEPLOYMENT = {
@@ -120,6 +130,17 @@ def test_compose_file_is_valid_and_has_the_topology(compose: dict[str, Any]) -> 
     assert services["createbuckets"]["restart"] == "no"
 
 
+def test_compose_review_is_on_host_loopback_and_needs_its_token(compose: dict[str, Any]) -> None:
+    review = compose["services"]["review"]
+    command = review["command"]
+    assert command[0] == "review" and command[1].startswith("s3://")
+    assert command[command.index("--host") + 1] == "0.0.0.0"  # inside the container
+    (port,) = review["ports"]
+    published = port if isinstance(port, str) else f"{port['host_ip']}:{port['published']}"
+    assert str(published).startswith("127.0.0.1:8080")
+    assert review["environment"].get("SCANSCRIBE_REVIEW_TOKEN"), "review needs its token"
+
+
 def _volumes(service: dict[str, Any]) -> list[str]:
     out = []
     for v in service.get("volumes", []):
@@ -129,7 +150,7 @@ def _volumes(service: dict[str, Any]) -> list[str]:
 
 def test_compose_start_order(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    for name in ("worker", "trainer", "beat", "cli"):
+    for name in ("worker", "trainer", "beat", "review", "cli"):
         deps = services[name]["depends_on"]
         assert deps["redis"]["condition"] == "service_healthy"
         assert deps["minio"]["condition"] == "service_healthy"
@@ -154,7 +175,7 @@ def test_compose_settings_exist_and_required_ones_are_set(
     compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The drift test: a renamed or removed setting, or a new required one, fails here."""
-    for name in ("worker", "trainer", "beat", "cli", "flower"):
+    for name in ("worker", "trainer", "beat", "review", "cli", "flower"):
         env = {k: str(v) for k, v in compose["services"][name]["environment"].items()}
         assert_known_settings({k for k in env if k.startswith(ENV_PREFIX)}, f"service {name}")
         if name == "flower":

@@ -131,6 +131,10 @@ def add_worker_commands(sub: argparse._SubParsersAction) -> None:
 
     add_health_command(sub)
 
+    from review.cli import add_review_command
+
+    add_review_command(sub)
+
 
 def _fail(command: str, message: str, code: int = EXIT_USAGE) -> int:
     print(f"scanscribe {command}: {message}", file=sys.stderr)
@@ -433,7 +437,9 @@ def cmd_retrain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-WORKER_COMMANDS = frozenset({"worker", "beat", "submit", "status", "models", "retrain", "config"})
+WORKER_COMMANDS = frozenset(
+    {"worker", "beat", "submit", "status", "models", "retrain", "config", "review"}
+)
 
 
 def worker_parser() -> argparse.ArgumentParser:

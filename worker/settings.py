@@ -86,6 +86,18 @@ class Settings(BaseSettings):
     retrain_data: list[str] = Field(default_factory=list, description="datasets beat retrains on")
     retrain_hyperparameters: dict[str, object] = Field(default_factory=dict)
 
+    # Review application (``scanscribe review``).
+    review_token: str = Field(
+        default="",
+        description="required when review binds to anything but 127.0.0.1/localhost",
+    )
+    review_threshold: float = Field(
+        default=0.8,
+        ge=0,
+        le=1,
+        description="review asks about flagged characters and those below this confidence",
+    )
+
     # Broker redelivery.
     visibility_timeout_s: float = Field(
         default=7500.0,
@@ -123,6 +135,8 @@ class Settings(BaseSettings):
         for name, value in self.model_dump().items():
             out[name] = mask_url(value) if isinstance(value, str) and "://" in value else value
         out["result_backend"] = mask_url(self.effective_result_backend)
+        if self.review_token:
+            out["review_token"] = MASK
         return out
 
 
