@@ -319,3 +319,44 @@ def test_cli_template_then_fields_csv(form_file: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("[]")
     assert main(["transcribe", str(form_file), "--template", str(bad), "-q"]) == 2
+
+
+def test_hocr_carries_the_field_values() -> None:
+    """Field characters are not in ``lines``; hOCR must still hold every character read."""
+    from datetime import UTC, datetime
+
+    from ocr.io.export import to_hocr
+    from schemas.page import FormField, ModelInfo, PageResult, PageStats, SourceInfo
+
+    a, b, c = (char(t, [100 + 30 * i, 50, 120 + 30 * i, 80]) for i, t in enumerate("ABC"))
+    field = FormField(
+        label="NAME",
+        value="AB C",
+        kind="comb",
+        box=[90, 40, 300, 90],
+        cells=6,
+        characters=[a, b, c],
+        min_confidence=0.9,
+        flagged=False,
+    )
+    result = PageResult(
+        source=SourceInfo(
+            path_or_uri="f.jpg",
+            sha256="0" * 64,
+            width=400,
+            height=200,
+            page_index=0,
+            page_count=1,
+        ),
+        model=ModelInfo(name="m", version="1", sha256="0" * 64),
+        text="NAME AB C",
+        lines=[line_of(("NAME", 10, 55, 20))],
+        fields=[field],
+        stats=PageStats(characters=7, mean_confidence=0.9, flagged=0, lines=1, words=3),
+        timings_ms={},
+        created_at=datetime.now(UTC),
+    )
+    hocr = to_hocr(result)
+    assert hocr.count('class="ocr_line"') == 2
+    assert hocr.count('class="ocrx_word"') == 3  # NAME, AB, C
+    assert hocr.count('class="ocrx_cinfo"') == 7
