@@ -1,5 +1,7 @@
 """The page stages, one module each, in the order a page flows through them:
-``binarize`` (grey page -> ink map, mask, scale) -> ``deskew`` -> ``segment`` (package:
+``binarize`` (grey page -> ink map, mask, scale) -> ``deskew`` -> ``fields`` (printed form
+frames found and removed from the ink, comb cells cut; it uses ``segment``'s box and glyph
+types) -> ``segment`` (package:
 components -> lines -> words -> character boxes) -> ``normalize`` (crop -> 32x32 glyph, the
 one normalization training uses too) -> ``recognize`` (glyphs -> probabilities -> readings
 with confusion flags and word context).
