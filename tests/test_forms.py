@@ -360,3 +360,19 @@ def test_hocr_carries_the_field_values() -> None:
     assert hocr.count('class="ocr_line"') == 2
     assert hocr.count('class="ocrx_word"') == 3  # NAME, AB, C
     assert hocr.count('class="ocrx_cinfo"') == 7
+
+
+def test_rule_pieces_join_across_an_empty_gap_not_across_a_label() -> None:
+    grey = blank()
+    grey[200:202, 100:400] = 0.1
+    grey[200:202, 440:800] = 0.1  # a faded stretch of one underline
+    grey[300:302, 100:400] = 0.1
+    grey[300:302, 500:800] = 0.1
+    for k in range(3):  # a printed word between two underlines of one row
+        grey[285:301, 420 + 22 * k : 423 + 22 * k] = 0.1
+        grey[285:288, 420 + 22 * k : 436 + 22 * k] = 0.1
+    found = run_stage(grey)
+    rows = sorted((f.y1, f.x0, f.x1) for f in found.fields)
+    top = [r for r in rows if r[0] < 250]
+    assert len(top) == 1 and top[0][1] <= 102 and top[0][2] >= 798, top
+    assert len([r for r in rows if r[0] > 250]) == 2

@@ -72,6 +72,12 @@ class FieldParams:
     """At least this share of a rule's pixels lie on its fitted line, and of its columns
     hold line pixels (a row of print run together by the pooling does neither)."""
 
+    join_gap_ch: float = 4.0
+    """Pieces of one rule are joined across gaps up to this long (ch)..."""
+
+    join_ink_share: float = 0.2
+    """...when at most this share of the gap's columns has ink within half a ch of the line."""
+
     side_ink_share: float = 0.35
     """Just beside a rule (above or below) at most this share of its columns is ink: the
     feet of printed letters line up straight, but their stems rise from most columns."""
@@ -286,6 +292,48 @@ def find_rules(faint: BoolImage, dark: FloatImage, scale: Scale, params: FieldPa
             )
         )
     return sorted(rules, key=lambda r: (r.y0, r.x0))
+
+
+def join_pieces(
+    rules: list[Rule], mask: BoolImage, scale: Scale, params: FieldParams
+) -> list[Rule]:
+    """Rules that continue one another across a short gap with no ink in it are one rule: a
+    1 px light drop-out line loses contrast in places at the working resolution and is found
+    in pieces (a label between two underlines on one row is ink in the gap)."""
+    ch = scale.char_height
+    out = sorted(rules, key=lambda r: r.x0)
+    joined = True
+    while joined:
+        joined = False
+        for i, a in enumerate(out):
+            for j, b in enumerate(out):
+                if j == i or b.x0 <= a.x1 or b.x0 - a.x1 > params.join_gap_ch * ch:
+                    continue
+                step = abs(a.y_at(a.x1) - b.y_at(b.x0))
+                if step > max(2.0, a.thickness, b.thickness):
+                    continue
+                y = int(round(a.y_at((a.x1 + b.x0) / 2)))
+                reach = max(1, int(round(0.5 * ch)))
+                gap = mask[max(0, y - reach) : y + reach + 1, a.x1 : b.x0]
+                if gap.any(axis=0).mean() > params.join_ink_share:
+                    continue
+                ya, yb = a.y_at(a.x0), b.y_at(b.x1 - 1)
+                slope = (yb - ya) / max(1, b.x1 - 1 - a.x0)
+                merged = Rule(
+                    a.x0,
+                    b.x1,
+                    ya,
+                    slope,
+                    max(a.thickness, b.thickness),
+                    max(a.darkness, b.darkness),
+                )
+                out = [r for k, r in enumerate(out) if k not in (i, j)] + [merged]
+                out.sort(key=lambda r: r.x0)
+                joined = True
+                break
+            if joined:
+                break
+    return sorted(out, key=lambda r: (r.y0, r.x0))
 
 
 def _column_fill(
@@ -553,7 +601,7 @@ def find_fields(
     """Find every printed field, remove the printed lines, cut the comb cells."""
     dark = darkness(grey, scale, params)
     faint = (dark > params.faint_dark) | mask
-    rules = find_rules(faint, dark, scale, params)
+    rules = join_pieces(find_rules(faint, dark, scale, params), mask, scale, params)
     if not rules:
         return FieldsFound([], ink, mask)
     boxes, used = pair_boxes(rules, faint, scale, params)
