@@ -222,9 +222,12 @@ def _runs_at_least(m: BoolImage, length: int, axis: int) -> BoolImage:
 def _pool(m: BoolImage) -> BoolImage:
     h, w = m.shape
     p = POOL
-    return np.asarray(
-        m[: h // p * p, : w // p * p].reshape(h // p, p, w // p, p).any(axis=(1, 3)), dtype=bool
-    )
+    body = m[: h // p * p, : w // p * p]
+    out = np.zeros((h // p, w // p), dtype=bool)
+    for dy in range(p):  # p * p strided ORs: far cheaper than a reshape-any
+        for dx in range(p):
+            out |= body[dy::p, dx::p]
+    return out
 
 
 def find_rules(faint: BoolImage, dark: FloatImage, scale: Scale, params: FieldParams) -> list[Rule]:
