@@ -2,7 +2,8 @@
 
 Top level: ``pipeline`` (one page through every stage, :class:`PageContext` timing them),
 ``forms`` (fields as data: characters assigned to form fields, labels, templates),
-``batch`` (local folders of files), ``cli`` (the local commands), ``datapath`` (where the
+``batch`` (the batch core: output names, outcomes, the local writer), ``localpool`` (the
+``--jobs`` process pool), ``cli`` (the local commands), ``datapath`` (where the
 development data lives), ``textdist`` (CER). Packages by role: ``io`` (bytes in, documents
 and pictures out), ``stages`` (one module per page stage), ``model`` (the network and a model
 directory), ``training`` (data, training runs, reports), ``synth`` (synthetic pages with

@@ -66,12 +66,33 @@ def add_train(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_train)
 
 
+def check_data_specs(command: str, specs: Sequence[str]) -> bool:
+    """Print why a --data spec cannot be used (unknown KIND, missing path); True when all
+    can. Catches what a user mistypes before a run loads anything."""
+    from ocr.training.datasets import parse_spec
+
+    ok = True
+    for spec in specs:
+        try:
+            kind, path = parse_spec(spec)
+        except ValueError as e:
+            print(f"scanscribe {command}: --data: {e}", file=sys.stderr)
+            ok = False
+            continue
+        if not path.exists():
+            print(f"scanscribe {command}: --data {spec}: no such file or folder", file=sys.stderr)
+            ok = False
+    return ok
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ocr.training.recipe import Recipe, run
     from schemas.manifest import EpochMetrics
 
+    if not check_data_specs("train", args.data):
+        return EXIT_USAGE
     recipe = Recipe().with_overrides(
         augment=not args.no_augment,
         hidden=args.hidden,
@@ -163,9 +184,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     except ModelError as e:
         print(f"scanscribe evaluate: {e}", file=sys.stderr)
         return EXIT_USAGE
+    if not check_data_specs("evaluate", args.data):
+        return EXIT_USAGE
     parts: list[Dataset] = []
     for spec in args.data:
-        ds = load(spec)
+        try:
+            ds = load(spec)
+        except (OSError, ValueError) as e:  # the loaders' "this is not a KIND dataset"
+            print(f"scanscribe evaluate: --data {spec}: {e}", file=sys.stderr)
+            return EXIT_USAGE
         if args.split != "all":
             ds = dict(zip(("train", "valid", "test"), split(ds), strict=True))[args.split]
         parts.append(ds)
@@ -240,7 +267,14 @@ def add_transcribe(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
-    from ocr.batch import BatchOptions, collect_inputs, run_batch
+    from ocr.batch import (
+        BatchOptions,
+        NameClash,
+        UnsafeName,
+        check_outputs_unique,
+        collect_inputs,
+        run_batch,
+    )
     from ocr.forms import TemplateField, load_template
     from ocr.io.export import to_hocr
     from ocr.io.fieldtable import FieldRow, field_row, write_fields_csv
@@ -260,6 +294,12 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     missing = [p for p in args.paths if not p.exists()]
     items = collect_inputs([p for p in args.paths if p.exists()])
+    try:
+        if args.out is not None:
+            check_outputs_unique(items)
+    except (NameClash, UnsafeName) as e:
+        print(f"scanscribe transcribe: {e}", file=sys.stderr)
+        return EXIT_USAGE
     for p in missing:
         print(f"scanscribe transcribe: {p}: no such file or folder", file=sys.stderr)
     if not items:

@@ -8,10 +8,10 @@ and maps working-resolution boxes back to original pixels.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,8 +21,9 @@ from ocr.io.imageio import InputError, PageImage
 from ocr.model.classes import CLASS_INDEX, CLASSES, CONFUSABLE_PAIRS
 from ocr.model.store import Recognizer
 from ocr.stages.binarize import PreparedPage, prepare_page
-from ocr.stages.deskew import MIN_DESKEW_DEG, Rotation, measure_tilt, rotate_page
+from ocr.stages.deskew import MIN_DESKEW_DEG, measure_tilt, rotate_page
 from ocr.stages.fields import FieldsFound, find_fields, split_print
+from ocr.stages.orient import Orientation, find_orientation, turn_page
 from ocr.stages.recognize import (
     FLAG_MARGIN,
     Reading,
@@ -34,12 +35,15 @@ from ocr.stages.recognize import (
 from ocr.stages.segment import (
     DEFAULT_PARAMS,
     CharBox,
+    Components,
     Glyph,
     Layout,
     SegmentParams,
     cut_glyphs,
+    find_components,
     segment,
 )
+from ocr.stages.sheet import SheetSearch, clear_outside, find_sheet, rectify
 from schemas.page import (
     Alternative,
     Character,
@@ -49,6 +53,7 @@ from schemas.page import (
     ModelInfo,
     PageResult,
     PageStats,
+    PageWarning,
     SourceInfo,
     Word,
 )
@@ -119,19 +124,37 @@ def scorer(recognizer: Recognizer) -> Callable[[list[NDArray[np.float32]]], NDAr
     return score
 
 
-def to_original(
-    box: CharBox, per_px: float, size: tuple[int, int], rotation: Rotation | None = None
-) -> list[int]:
-    """Working-resolution box (on the deskewed page if ``rotation``) -> original pixels
-    (``per_px`` = working px per original px), clipped to the image."""
-    corners = (box.x0, box.y0, box.x1, box.y1)
-    x0, y0, x1, y1 = rotation.box_to_input(corners) if rotation is not None else corners
+class BoxMap(Protocol):
+    """One geometric step of the pipeline, undone: a box on the step's output -> the axis-
+    aligned bounds of its corners on the step's input (deskew, quarter turn, rectified sheet,
+    resampling)."""
+
+    def box_to_input(self, box: tuple[float, float, float, float]) -> tuple[float, ...]: ...
+
+
+@dataclass(frozen=True)
+class Resampled:
+    """Undoes a resampling by ``per_px`` output px per input px."""
+
+    per_px: float
+
+    def box_to_input(self, box: tuple[float, float, float, float]) -> tuple[float, ...]:
+        return tuple(v / self.per_px for v in box)
+
+
+def to_original(box: CharBox, maps: Sequence[BoxMap], size: tuple[int, int]) -> list[int]:
+    """Working-resolution box -> original pixels through ``maps`` (the pipeline's steps, last
+    first), clipped to the image."""
+    corners: tuple[float, ...] = (box.x0, box.y0, box.x1, box.y1)
+    for m in maps:
+        corners = m.box_to_input((corners[0], corners[1], corners[2], corners[3]))
+    x0, y0, x1, y1 = corners
     w, h = size
     return [
-        min(w, max(0, int(np.floor(x0 / per_px)))),
-        min(h, max(0, int(np.floor(y0 / per_px)))),
-        min(w, max(0, int(np.ceil(x1 / per_px)))),
-        min(h, max(0, int(np.ceil(y1 / per_px)))),
+        min(w, max(0, int(np.floor(x0)))),
+        min(h, max(0, int(np.floor(y0)))),
+        min(w, max(0, int(np.ceil(x1)))),
+        min(h, max(0, int(np.ceil(y1)))),
     ]
 
 
@@ -171,10 +194,9 @@ def decode(
     layout: Layout,
     probs: dict[int, NDArray[np.float32]],
     recognizer: Recognizer,
-    per_px: float,
+    maps: Sequence[BoxMap],
     size: tuple[int, int],
     options: PipelineOptions,
-    rotation: Rotation | None = None,
 ) -> list[Line]:
     """Each character's probabilities (:func:`probs_by_box`) -> lines of words of characters
     (marks as '.')."""
@@ -210,7 +232,7 @@ def decode(
             it = iter(rs)
             chars: list[Character] = []
             for c in word.chars:
-                box = to_original(c, per_px, size, rotation)
+                box = to_original(c, maps, size)
                 if c.kind == "char":
                     chars.append(character(next(it), box))
                 elif c.mark == ".":
@@ -231,21 +253,58 @@ def decode(
     return lines
 
 
+def page_warnings(
+    search: SheetSearch, orientation: Orientation, hard_shadow: bool
+) -> list[PageWarning]:
+    """What a reviewer should know about how the page was read (see ``WARNING_CODES``)."""
+    out: list[PageWarning] = []
+    if search.sheet is None and search.background_seen:
+        out.append(
+            PageWarning(
+                code="no-sheet-found",
+                message=f"the picture shows more than a sheet, but no sheet was found "
+                f"({search.reason}): the background may have been read as writing",
+            )
+        )
+    if search.sheet is not None and search.sheet.partly_outside:
+        out.append(
+            PageWarning(
+                code="sheet-partly-outside",
+                message="the sheet runs out of the picture: writing near that edge may be missing",
+            )
+        )
+    if hard_shadow:
+        out.append(
+            PageWarning(
+                code="hard-shadow",
+                message="a hard shadow crosses the page: writing along its edge may be misread",
+            )
+        )
+    if orientation.quarter_turns:
+        out.append(
+            PageWarning(
+                code="rotated",
+                message=f"the page was stored turned; it was rotated {orientation.degrees} "
+                f"degrees clockwise to read it",
+            )
+        )
+    return out
+
+
 def read_frames(
     found: FieldsFound,
     probs: dict[int, NDArray[np.float32]],
     recognizer: Recognizer,
-    per_px: float,
+    maps: Sequence[BoxMap],
     size: tuple[int, int],
     options: PipelineOptions,
-    rotation: Rotation | None = None,
 ) -> list[Frame]:
     """The found fields in original pixels; a comb's cells read one character each, with
     the word context applied to each run of filled cells."""
     pairs = confusable_pairs(recognizer)
     frames: list[Frame] = []
     for k, f in enumerate(found.fields):
-        box = to_original(CharBox(f.x0, f.y0, f.x1, f.y1, "char", _NO_MASK), per_px, size, rotation)
+        box = to_original(CharBox(f.x0, f.y0, f.x1, f.y1, "char", _NO_MASK), maps, size)
         if f.kind != "comb":
             frames.append(Frame(f.kind, box))
             continue
@@ -270,7 +329,7 @@ def read_frames(
                 for i, r in zip(run, rs, strict=True):
                     readings[i] = r
         chars: list[Character | None] = [
-            character(r, to_original(g.box, per_px, size, rotation)) if r and g else None
+            character(r, to_original(g.box, maps, size)) if r and g else None
             for r, g in zip(readings, cells, strict=True)
         ]
         frames.append(Frame("comb", box, len(cells), chars))
@@ -280,23 +339,33 @@ def read_frames(
 _NO_MASK = np.zeros((0, 0), dtype=bool)
 
 PRINT_PAD: float = 0.4
-"""A line of print is cut from the decoded page with this many print heights around it."""
+"""A line of print is cut from the page with this many print heights around it."""
+
+
+@dataclass(frozen=True)
+class Shifted:
+    """Undoes a crop: a box on the crop -> the same box on the image it was cut from."""
+
+    dx: float
+    dy: float
+
+    def box_to_input(self, box: tuple[float, float, float, float]) -> tuple[float, ...]:
+        x0, y0, x1, y1 = box
+        return (x0 + self.dx, y0 + self.dy, x1 + self.dx, y1 + self.dy)
 
 
 @dataclass
 class PrintRead:
-    """One line of small print segmented again from the decoded page at its own scale."""
+    """One line of small print segmented again from the page at its own scale."""
 
     layout: Layout
     glyphs: list[Glyph]
-    per_px: float
-    """Working px of the crop per original px."""
-    offset: tuple[float, float]
-    """The crop's top-left corner in original px."""
+    maps: list[BoxMap]
+    """From the crop's working pixels back to the image it was cut from, last step first."""
 
 
 def read_print(
-    page: PageImage,
+    pixels: NDArray[np.uint8],
     boxes: list[tuple[int, int, int, int]],
     height: float,
     factor: float,
@@ -304,10 +373,10 @@ def read_print(
     options: PipelineOptions,
 ) -> list[PrintRead]:
     """Each line of print (working-px ``boxes``, letters ``height`` px tall there) cut from
-    the decoded page and prepared again, so its letters reach the working character height
-    instead of the dozen pixels they have at the handwriting's resolution."""
+    the image the page was prepared from and prepared again, so its letters reach the working
+    character height instead of the dozen pixels they have at the handwriting's resolution."""
     out: list[PrintRead] = []
-    hgt, wid = page.pixels.shape[:2]
+    hgt, wid = pixels.shape[:2]
     pad = PRINT_PAD * height
     for x0, y0, x1, y1 in boxes:
         a = max(0, int((x0 - pad) / factor))
@@ -316,51 +385,11 @@ def read_print(
         d = min(hgt, int(np.ceil((y1 + pad) / factor)))
         if c - a < 4 or d - b < 4:
             continue
-        crop = prepare_page(page.pixels[b:d, a:c])
+        crop = prepare_page(pixels[b:d, a:c])
         layout = segment(crop.mask, crop.ink, crop.scale, score, params=options.segment)
-        out.append(
-            PrintRead(
-                layout,
-                cut_glyphs(crop.ink, layout),
-                crop.factor * page.scale,
-                (a / page.scale, b / page.scale),
-            )
-        )
+        maps: list[BoxMap] = [Resampled(crop.factor), Shifted(a, b)]
+        out.append(PrintRead(layout, cut_glyphs(crop.ink, layout), maps))
     return out
-
-
-def shifted(lines: list[Line], dx: float, dy: float, size: tuple[int, int]) -> list[Line]:
-    """Lines whose boxes are moved by (dx, dy) original px (a crop's corner), clipped."""
-    w, h = size
-
-    def move(box: list[int]) -> list[int]:
-        x0, y0, x1, y1 = box
-        return [
-            min(w, int(x0 + dx)),
-            min(h, int(y0 + dy)),
-            min(w, int(np.ceil(x1 + dx))),
-            min(h, int(np.ceil(y1 + dy))),
-        ]
-
-    return [
-        ln.model_copy(
-            update={
-                "box": move(ln.box),
-                "words": [
-                    w_.model_copy(
-                        update={
-                            "box": move(w_.box),
-                            "characters": [
-                                c.model_copy(update={"box": move(c.box)}) for c in w_.characters
-                            ],
-                        }
-                    )
-                    for w_ in ln.words
-                ],
-            }
-        )
-        for ln in lines
-    ]
 
 
 def transcribe_page(
@@ -370,14 +399,32 @@ def transcribe_page(
     options = options or PipelineOptions()
     ctx = PageContext(page)
     start = time.perf_counter()
-    prepared = ctx.run("binarize", prepare_page, page.pixels)
+    maps: list[BoxMap] = [Resampled(page.scale)]  # built from the file outwards, used reversed
+    search = ctx.run("sheet", find_sheet, page.pixels)
+    pixels, inside = page.pixels, None
+    if search.sheet is not None:
+        rectified = ctx.run("rectify", rectify, page.pixels, search.sheet)
+        pixels, inside = rectified.pixels, rectified.inside
+        maps.append(search.sheet)
+    prepared = ctx.run("binarize", prepare_page, pixels)
+    hard_shadow = prepared.hard_shadow
+    maps.append(Resampled(prepared.factor))
+    if inside is not None:
+        prepared = ctx.run("clear-outside", clear_outside, prepared, inside)
     check_not_black(page, prepared)
-    tilt = ctx.run("deskew", measure_tilt, prepared)
-    rotation = None
+    comps = ctx.run("components", find_components, prepared.mask)
+    orientation = ctx.run("orient", find_orientation, prepared, recognizer, comps)
+    if orientation.quarter_turns:
+        prepared, turn = turn_page(prepared, orientation)
+        maps.append(turn)
+        comps = find_components(prepared.mask)
+    tilt = ctx.run("deskew", measure_tilt, prepared, comps)
+    level_comps: Components | None = tilt.components
     if abs(tilt.degrees) >= MIN_DESKEW_DEG:
         prepared, rotation = ctx.run("rotate", rotate_page, prepared, tilt)
+        maps.append(rotation)
+        level_comps = None  # the turned page has new components
     score = scorer(recognizer) if options.classifier_splits else None
-    comps = None if rotation is not None else tilt.components
     found = FieldsFound([], prepared.ink, prepared.mask)
     if options.fields or options.template:
         found = ctx.run(
@@ -385,16 +432,18 @@ def transcribe_page(
         )
         if found.fields:
             prepared = replace(prepared, ink=found.ink, mask=found.mask)
-            comps = None
+            level_comps = None
     prints: list[PrintRead] = []
-    if found.fields and rotation is None:
+    # Print is cut from the image binarized (sheet rectified or not), so only when no turn or
+    # rotation came after binarization: working px are then that image's px times the factor.
+    if found.fields and len(maps) == (3 if search.sheet is not None else 2):
         parts = ctx.run("print", split_print, prepared.mask, prepared.scale)
         if parts is not None:
             hand, boxes, height = parts
             ink = np.where(hand, prepared.ink, np.float32(0)).astype(np.float32)
             prepared = replace(prepared, mask=hand, ink=ink)
             prints = ctx.run(
-                "print-read", read_print, page, boxes, height, prepared.factor, score, options
+                "print-read", read_print, pixels, boxes, height, prepared.factor, score, options
             )
     layout = ctx.run(
         "segment",
@@ -403,7 +452,7 @@ def transcribe_page(
         prepared.ink,
         prepared.scale,
         score,
-        comps,
+        level_comps,
         params=options.segment,
     )
     glyphs = ctx.run("crop", cut_glyphs, prepared.ink, layout)
@@ -418,18 +467,18 @@ def transcribe_page(
         if glyphs
         else np.zeros((0, len(CLASSES)), dtype=np.float32)
     )
-    per_px = prepared.factor * page.scale
     by_box = probs_by_box(glyphs, probs)
     size = page.original_size
-    lines = ctx.run("decode", decode, layout, by_box, recognizer, per_px, size, options, rotation)
+    back = maps[::-1]
+    lines = ctx.run("decode", decode, layout, by_box, recognizer, back, size, options)
+    before = back[1:]  # the steps before binarization: a print crop maps back through them
     for pr in prints:
-        read = decode(pr.layout, by_box, recognizer, pr.per_px, size, options)
-        lines += shifted(read, pr.offset[0], pr.offset[1], size)
+        lines += decode(pr.layout, by_box, recognizer, [*pr.maps, *before], size, options)
     if prints:
         lines.sort(key=lambda ln: (ln.box[1] + ln.box[3], ln.box[0]))
     fields: list[FormField] = []
     if found.fields or options.template:
-        frames = read_frames(found, by_box, recognizer, per_px, size, options, rotation)
+        frames = read_frames(found, by_box, recognizer, back, size, options)
         fields, lines = build_fields(lines, frames)
         if options.template:
             fields = apply_template(list(options.template), fields, lines, size)
@@ -460,4 +509,9 @@ def transcribe_page(
         ),
         timings_ms=ctx.timings_ms,
         created_at=datetime.now(UTC),
+        warnings=page_warnings(search, orientation, hard_shadow),
+        sheet=None
+        if search.sheet is None
+        else (search.sheet.corners / page.scale).round(1).tolist(),
+        rotation=orientation.degrees,
     )

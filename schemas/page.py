@@ -33,9 +33,22 @@ ERROR_TYPES = (
     "all-black-page",
     "timeout",
     "internal",
+    "worker-crashed",
+    "unsafe-name",
 )
 """Known ``PageError.error_type`` values. Documented, not enforced: a new failure mode should
 not make old readers reject the document."""
+
+
+WARNING_CODES = (
+    "no-sheet-found",
+    "sheet-partly-outside",
+    "rotated",
+    "hard-shadow",
+    "many-clutter-rejected",
+)
+"""Known ``PageWarning.code`` values: why a page that was read may still be unreliable.
+Documented, not enforced, like ``ERROR_TYPES``."""
 
 
 def _check_box(box: list[int]) -> list[int]:
@@ -56,6 +69,8 @@ Box = Annotated[
 ]
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+Point = Annotated[list[float], Field(min_length=2, max_length=2, description="[x, y]")]
 
 
 class Alternative(BaseModel):
@@ -200,6 +215,15 @@ class PageStats(BaseModel):
     words: int = Field(ge=0)
 
 
+class PageWarning(BaseModel):
+    """Something a reviewer should know about how the page was read."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(description="machine-readable: " + ", ".join(WARNING_CODES))
+    message: str = Field(description="human-readable: what was seen and what it may cause")
+
+
 class PageResult(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -218,6 +242,17 @@ class PageResult(BaseModel):
     stats: PageStats
     timings_ms: dict[str, float] = Field(description="wall time per pipeline stage")
     created_at: datetime
+    warnings: list[PageWarning] = []
+    sheet: Annotated[list[Point], Field(min_length=4, max_length=4)] | None = Field(
+        default=None,
+        description="corners of the sheet found in the picture, in original pixels "
+        "(top-left, top-right, bottom-right, bottom-left as seen, [x, y] each); None when "
+        "the picture was read whole (a scan, a close crop, or no sheet found)",
+    )
+    rotation: Literal[0, 90, 180, 270] = Field(
+        default=0,
+        description="clockwise degrees the picture was turned to read it upright",
+    )
 
 
 class PageError(BaseModel):

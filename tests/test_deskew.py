@@ -68,7 +68,9 @@ def test_tilted_page_on_a_desk_reads_like_the_flat_page(page) -> None:
     desk = on_desk(page.image, degrees)
     dh, dw = desk.shape[:2]
     tilted = transcribe_page(PageImage("desk", 0, 1, desk, 1.0, (dw, dh), "0" * 64), rec)
-    assert "rotate" in tilted.timings_ms
+    # The sheet stage finds the page on the dark desk and rectifies it (its four corners undo
+    # the turn); without it, deskew turns the page level. Either way the boxes must come back.
+    assert tilted.sheet is not None or "rotate" in tilted.timings_ms
     assert cer(tilted.text, page.text) <= cer(flat.text, page.text) + 0.03
     # Where each flat-page character must be on the desk photo: PIL's turn about the page
     # centre onto the expanded canvas, pasted at (150, 100).

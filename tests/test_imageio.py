@@ -272,3 +272,87 @@ def test_corrupt_pdf(tmp_path: Path) -> None:
 
 def test_missing_file(tmp_path: Path) -> None:
     assert refusal(tmp_path / "nope.png").error_type == "unreadable-file"
+
+
+def half_transparent_page(width: int, height: int) -> Image.Image:
+    """page_image in RGBA with its right half transparent (becomes white paper)."""
+    img = page_image(width, height).convert("RGBA")
+    alpha = np.full((height, width), 255, np.uint8)
+    alpha[:, width * 3 // 4 :] = 0
+    img.putalpha(Image.fromarray(alpha))
+    return img
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA", "I;16"])
+def test_big_pages_are_reduced_before_mode_conversion_and_read_the_same(
+    tmp_path: Path, mode: str
+) -> None:
+    """A page over twice max_side takes the strip-wise reduction; it must give what
+    converting first and then resizing gives (to within rounding)."""
+    big = half_transparent_page(1800, 1200)
+    if mode == "I;16":
+        grey = np.asarray(big.convert("L"), dtype=np.uint16) * 257
+        big = Image.fromarray(grey)
+    elif mode == "LA":
+        big = big.convert("LA")
+    page = only_page(write(tmp_path, "big.png", encode(big, "PNG")), max_side=400)
+    small = only_page(write(tmp_path, "conv.png", encode(big.convert("RGBA"), "PNG")), 10_000)
+    expected = np.asarray(
+        Image.fromarray(small.pixels).resize(page.pixels.shape[1::-1], Image.Resampling.BOX)
+    )
+    if expected.ndim == 3 and page.pixels.ndim == 2:
+        expected = np.asarray(Image.fromarray(expected).convert("L"))
+    assert max(page.pixels.shape[:2]) == 400
+    assert abs(page.pixels.astype(int) - expected.astype(int)).mean() < 2.0
+    assert page.pixels[:, -10:].min() > 250  # the transparent strip is white paper
+    assert page.scale == pytest.approx(400 / 1800, rel=0.01)
+
+
+def test_full_resolution_decodes_are_capped_by_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ocr.io.imageio
+
+    monkeypatch.setattr(ocr.io.imageio, "MAX_FULL_DECODE_BYTES", 300 * 200 * 4 - 1)
+    with pytest.raises(InputError) as info:
+        only_page(write(tmp_path, "rgb.png", encode(page_image(), "PNG")))
+    assert info.value.error_type == "too-large" and "MiB" in info.value.message
+    # JPEG is decoded reduced, so the byte cap does not apply to it.
+    only_page(write(tmp_path, "rgb.jpg", encode(page_image(), "JPEG")))
+
+
+PEAK_RSS_SCRIPT = """
+import sys
+from pathlib import Path
+from ocr.io.imageio import read_pages
+
+def peak_kb():  # VmHWM, not ru_maxrss: that one keeps the forking parent's peak across exec
+    line = next(x for x in Path("/proc/self/status").read_text().splitlines() if "VmHWM" in x)
+    return int(line.split()[1])
+
+before = peak_kb()
+page = next(read_pages(sys.argv[1]))
+print((peak_kb() - before) // 1024)
+"""
+
+
+@pytest.mark.slow
+def test_a_12_megapixel_rgba_png_decodes_in_little_more_than_its_pixels(tmp_path: Path) -> None:
+    """Peak memory of decoding, measured in a fresh process: about twice the loaded RGBA
+    image (46 MB; measured 96 MB), where converting at full size first took five times it
+    (234 MB)."""
+    import subprocess
+    import sys
+
+    width, height = 4200, 2900
+    path = write(tmp_path, "big.png", encode(half_transparent_page(width, height), "PNG"))
+    run = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS_SCRIPT, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    grown_mb = int(run.stdout.strip())
+    loaded_mb = width * height * 4 / 2**20
+    print(f"\n12 MP RGBA PNG: peak RSS grew {grown_mb} MB (loaded image {loaded_mb:.0f} MB)")
+    assert grown_mb < 2.5 * loaded_mb

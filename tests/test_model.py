@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from ocr.cli import main
-from ocr.model.store import MANIFEST_FILE, WEIGHTS_FILE, ModelError, load_model, read_manifest
+from ocr.model.store import (
+    MANIFEST_FILE,
+    WEIGHTS_FILE,
+    ModelError,
+    Recognizer,
+    load_model,
+    read_manifest,
+)
 from schemas.manifest import ModelManifest
 
 
@@ -37,32 +46,47 @@ def write_crop_folder(root: Path, per_class: int = 30) -> Path:
     return root
 
 
+TRAINED: dict[str, Recognizer] = {}
+"""The in-memory network ``scanscribe train`` ended with (captured by tiny_model)."""
+
+
 @pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    import ocr.training.recipe
+
     root = tmp_path_factory.mktemp("tiny")
     crops = write_crop_folder(root / "crops")
     out = root / "model"
-    code = main(
-        [
-            "train",
-            "--data",
-            f"folder:{crops}",
-            "--out",
-            str(out),
-            "--hidden",
-            "32",
-            "--epochs",
-            "8",
-            "--batch-size",
-            "16",
-            "--lr",
-            "3e-3",
-            "--version",
-            "tiny-1",
-        ]
-    )
+    real_run = ocr.training.recipe.run
+
+    def capture(*args: Any, **kwargs: Any) -> ocr.training.recipe.RunResult:
+        result = real_run(*args, **kwargs)
+        TRAINED["recognizer"] = result.recognizer
+        return result
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ocr.training.recipe, "run", capture)
+        code = main(
+            [
+                "train",
+                "--data",
+                f"folder:{crops}",
+                "--out",
+                str(out),
+                "--hidden",
+                "32",
+                "--epochs",
+                "8",
+                "--batch-size",
+                "16",
+                "--lr",
+                "3e-3",
+                "--version",
+                "tiny-1",
+            ]
+        )
     assert code == 0
-    return out
+    yield out
 
 
 def test_train_writes_model_dir_and_report(tiny_model: Path) -> None:
@@ -92,11 +116,21 @@ def test_manifest_roundtrip(tiny_model: Path) -> None:
 
 
 def test_loaded_model_predicts_like_the_trained_one(tiny_model: Path, tmp_path: Path) -> None:
-    rec = load_model(tiny_model)
-    x = np.random.default_rng(0).random((5, 32, 32), dtype=np.float32)
-    p = rec.predict_proba(x)
-    assert p.shape == (5, 36) and p.dtype == np.float32
-    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-5)
+    """What was written and read back is the network that was trained: the same
+    probabilities on the training crops and on noise (a saving bug -- layers swapped, a
+    transposed weight, a lost bias -- changes them)."""
+    from ocr.training.datasets import load
+
+    loaded, trained = load_model(tiny_model), TRAINED["recognizer"]
+    crops = load(f"folder:{tiny_model.parent / 'crops'}")
+    noise = np.random.default_rng(0).random((5, 32, 32), dtype=np.float32)
+    for x in (crops.images, noise):
+        p, q = loaded.predict_proba(x), trained.predict_proba(x)
+        assert p.shape == (len(x), 36) and p.dtype == np.float32
+        np.testing.assert_allclose(p, q, atol=1e-6)
+        assert (p.argmax(axis=1) == q.argmax(axis=1)).all()
+    accuracy = (loaded.predict_proba(crops.images).argmax(axis=1) == crops.labels).mean()
+    assert accuracy > 0.9
 
 
 def test_tampered_weights_are_refused(tiny_model: Path, tmp_path: Path) -> None:

@@ -176,8 +176,8 @@ def test_readings_follow_their_boxes_not_list_positions(
     probs = classify([g.crop for g in glyphs], recognizer)
     size = (pages[1].image.shape[1], pages[1].image.shape[0])
     opts = PipelineOptions()
-    forward = decode(layout, probs_by_box(glyphs, probs), recognizer, 1.0, size, opts)
-    backward = decode(layout, probs_by_box(glyphs[::-1], probs[::-1]), recognizer, 1.0, size, opts)
+    forward = decode(layout, probs_by_box(glyphs, probs), recognizer, [], size, opts)
+    backward = decode(layout, probs_by_box(glyphs[::-1], probs[::-1]), recognizer, [], size, opts)
     assert [ln.text for ln in forward] == [ln.text for ln in backward]
     with pytest.raises(ValueError, match="glyphs but"):
         probs_by_box(glyphs, probs[:-1])

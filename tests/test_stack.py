@@ -129,9 +129,11 @@ def test_stack_runs_a_batch_and_stops_completely(
         SynthStyle.clean(), char_height_px=(28.0, 34.0), lines=(2, 3), max_megapixels=0.3
     )
     pages = make_pages(PAGES, writers=[1, 2], seed=3, style=style, source="builtin")
+    names = []
     for i, page in enumerate(pages):
         path = save_page(page, tmp_path, f"page_{i}")
         s3.put_object(Bucket=BUCKET, Key=f"in/{path.name}", Body=path.read_bytes())
+        names.append(path.name)
 
     r = subprocess.run(
         [sys.executable, "-m", "worker.cli", "submit", f"s3://{BUCKET}/in/"]
@@ -146,8 +148,8 @@ def test_stack_runs_a_batch_and_stops_completely(
         **json.loads(s3.get_object(Bucket=BUCKET, Key="out/_batch.json")["Body"].read())
     )
     assert summary.pages_done == PAGES and summary.pages_failed == 0
-    for i in range(PAGES):
-        body = s3.get_object(Bucket=BUCKET, Key=f"out/page_{i}.json")["Body"].read()
+    for name in names:  # the naming rule: the source's name, extension kept, + .json
+        body = s3.get_object(Bucket=BUCKET, Key=f"out/{name}.json")["Body"].read()
         assert PageResult.model_validate_json(body).text.strip()
 
     # The health checks of docker-compose.yml and deploy/k8s, against the real processes.

@@ -87,7 +87,7 @@ def transcribed_by(cluster: Cluster, s3: Any, page: Path) -> str:
         "submit", f"s3://{BUCKET}/pages", "--out", f"s3://{BUCKET}/results", "--wait", "--force"
     )
     assert r.returncode == 0, r.stderr + cluster.logs()[-3000:]
-    body = s3.get_object(Bucket=BUCKET, Key=f"results/{page.stem}.json")["Body"].read()
+    body = s3.get_object(Bucket=BUCKET, Key=f"results/{page.name}.json")["Body"].read()
     return PageResult.model_validate_json(body).model.version
 
 

@@ -11,13 +11,14 @@ from PIL import Image
 from pydantic import ValidationError
 from worker_harness import FAKE_CREDENTIALS, MotoServer
 
+from ocr.batch import UnsafeName, stem_of_output
 from ocr.model.store import DEFAULT_MODEL_DIR, ModelError, load_model
 from schemas.tasks import TranscribePageRequest
 from worker.celery_app import RETRAIN_TASK, TRAINING_QUEUE, beat_schedule, celery_config
 from worker.registry import ModelCache, Registry
 from worker.settings import Settings, mask_url
-from worker.storage import ObjectTooLarge, Storage, parse_s3_uri
-from worker.transcribe import output_stem, recover_outcomes, stem_of_output, transcribe_object
+from worker.storage import ObjectInfo, ObjectTooLarge, Storage, StorageError, parse_s3_uri
+from worker.transcribe import output_stem, recover_outcomes, transcribe_object
 
 BUCKET = "units"
 
@@ -64,6 +65,13 @@ def test_celery_configuration_follows_the_recommendations() -> None:
     assert conf["accept_content"] == ["json"] and conf["task_serializer"] == "json"
     assert conf["task_acks_late"] and conf["task_reject_on_worker_lost"]
     assert conf["worker_prefetch_multiplier"] == 1
+    # A Redis restart: cancel running chunks for redelivery, and retry the backend writes
+    # that cancelling (and storing results) need, for a bounded time (worker/celery_app.py).
+    assert conf["worker_cancel_long_running_tasks_on_connection_loss"] is True
+    assert conf["result_backend_always_retry"] is True
+    assert 0 < conf["result_backend_max_retries"] < float("inf")
+    policy = conf["result_backend_transport_options"]["retry_policy"]
+    assert policy["max_retries"] == conf["result_backend_max_retries"]
     assert conf["broker_transport_options"]["visibility_timeout"] > s.training_time_limit_s
     assert conf["task_time_limit"] > conf["task_soft_time_limit"]
     assert conf["task_routes"][RETRAIN_TASK]["queue"] == TRAINING_QUEUE
@@ -86,29 +94,47 @@ def test_transient_errors_are_the_only_autoretried_ones() -> None:
     assert not issubclass(StorageError, retried) and not issubclass(ValueError, retried)
 
 
-def test_output_names_mirror_the_source_layout() -> None:
+def test_output_names_keep_path_and_extension_and_refuse_escapes() -> None:
     def stem(key: str, prefix: str) -> str:
         return output_stem(
             TranscribePageRequest(bucket="b", key=key, out_prefix="out", prefix=prefix)
         )
 
-    assert stem("in/a/b.jpg", "in/") == "out/a/b"
-    assert stem("in/a/b.jpg", "in") == "out/a/b"
-    assert stem("in/a/b.jpg", "") == "out/b"
-    assert stem_of_output("out/a/b.p002.error.json") == "out/a/b"
-    assert stem_of_output("out/a.b.txt") == "out/a.b"
-    assert stem_of_output("out/_batch.json") == "out/_batch"  # no source has that stem
+    assert stem("in/a/b.jpg", "in/") == "out/a/b.jpg"
+    assert stem("in/a/b.jpg", "in") == "out/a/b.jpg"
+    # An empty prefix keeps the whole key: a/page.jpg and b/page.jpg never share a result.
+    assert stem("a/page.jpg", "") == "out/a/page.jpg"
+    assert stem("b/page.jpg", "") == "out/b/page.jpg"
+    # The extension stays: scan.jpg and scan.png never share scan.json.
+    assert stem("in/scan.jpg", "in/") != stem("in/scan.png", "in/")
+    for bad in ("in/../x.jpg", "in/a//x.jpg", "in/./x.jpg", "in//x.jpg"):
+        with pytest.raises(UnsafeName):
+            stem(bad, "in/")
+    assert stem_of_output("out/a/b.jpg.p002.error.json") == "out/a/b.jpg"
+    assert stem_of_output("out/a.b.png.txt") == "out/a.b.png"
     assert stem_of_output("out/a.png") is None
     assert parse_s3_uri("s3://bk/some/prefix").key == "some/prefix"
     with pytest.raises(ValueError):
         parse_s3_uri("http://bk/x")
 
 
+def test_unsafe_source_key_is_a_failure_and_writes_nothing(storage: Storage) -> None:
+    req = TranscribePageRequest(bucket=BUCKET, key="u/in/../esc.jpg", out_prefix="u/out")
+    outcome = transcribe_object(storage, ModelCache(None, poll_interval_s=60), req)
+    assert (outcome.status, outcome.errors, outcome.outputs) == ("failed", ["unsafe-name"], [])
+    assert list(storage.list_objects(BUCKET, "u/")) == []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def bucket(moto_server: MotoServer) -> str:
+    """Every test of this module may run alone (-k) or in any order: the bucket is made here."""
+    moto_server.client().create_bucket(Bucket=BUCKET)
+    return BUCKET
+
+
 @pytest.fixture(scope="module")
 def storage(moto_server: MotoServer) -> Storage:
-    client = moto_server.client()
-    client.create_bucket(Bucket=BUCKET)
-    return Storage(client, max_download_bytes=10_000)
+    return Storage(moto_server.client(), max_download_bytes=10_000)
 
 
 def test_listing_follows_pages_and_downloads_respect_the_limit(storage: Storage) -> None:
@@ -143,16 +169,16 @@ def test_multi_page_source_idempotency_and_stale_outputs(
     )
     first = transcribe_object(storage, cache, req)
     assert (first.status, first.pages, first.pages_failed) == ("done", 2, 0)
-    assert first.outputs == [f"mp/out/doc.p00{i}.{s}" for i in (1, 2) for s in ("json", "txt")]
+    assert first.outputs == [f"mp/out/doc.tif.p00{i}.{s}" for i in (1, 2) for s in ("json", "txt")]
     again = transcribe_object(storage, cache, req)
     assert (again.status, again.pages, again.characters) == ("skipped", 2, first.characters)
 
     # The source changes into something unreadable: its old page results must go.
     storage.upload(BUCKET, "mp/in/doc.tif", b"not a tiff", "image/tiff")
     bad = transcribe_object(storage, cache, req)
-    assert bad.status == "failed" and bad.outputs == ["mp/out/doc.error.json"]
+    assert bad.status == "failed" and bad.outputs == ["mp/out/doc.tif.error.json"]
     left = [o.key for o in storage.list_objects(BUCKET, "mp/out/")]
-    assert left == ["mp/out/doc.error.json"]
+    assert left == ["mp/out/doc.tif.error.json"]
 
 
 def test_model_cache_follows_the_pointer_and_refuses_bad_bytes(
@@ -209,10 +235,12 @@ def test_a_page_hitting_the_time_limit_is_recorded_then_the_task_fails(
 
     rec.predict_proba = too_slow  # type: ignore[method-assign]
     storage.upload(BUCKET, "slow/in/p.jpg", worker_pages[0].read_bytes(), "image/jpeg")
-    req = TranscribePageRequest(bucket=BUCKET, key="slow/in/p.jpg", out_prefix="slow/out")
+    req = TranscribePageRequest(
+        bucket=BUCKET, key="slow/in/p.jpg", out_prefix="slow/out", prefix="slow/in/"
+    )
     with pytest.raises(_TimeLimit):
         transcribe_object(storage, cache, req, passthrough=(_TimeLimit,))
-    err = storage.download(BUCKET, "slow/out/p.error.json").data
+    err = storage.download(BUCKET, "slow/out/p.jpg.error.json").data
     assert b'"error_type": "timeout"' in err
 
 
@@ -263,3 +291,105 @@ def test_datasets_are_fetched_from_s3_as_files_or_folders(
         fetch_dataset(storage, f"folder:s3://{BUCKET}/ds/nothing/", tmp_path / "d")
     with pytest.raises(ValueError, match="KIND"):
         fetch_dataset(storage, f"bogus:s3://{BUCKET}/ds/crops/", tmp_path / "e")
+
+
+class _Forbidden(Storage):
+    """A store that answers 403 for one key, like a bucket policy the workers fail."""
+
+    def __init__(self, inner: Storage, key: str) -> None:
+        super().__init__(inner.client, inner.max_download_bytes)
+        self.forbidden_key: str | None = key
+
+    def head(self, bucket: str, key: str) -> ObjectInfo | None:
+        if key == self.forbidden_key:
+            raise StorageError(f"head s3://{bucket}/{key}: 403 Forbidden")
+        return super().head(bucket, key)
+
+
+def test_unreadable_pointer_keeps_the_loaded_model_and_health_says_so(
+    moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inner = Storage(moto_server.client(), max_download_bytes=50_000_000)
+    store = _Forbidden(inner, "")
+    registry = Registry(store, f"s3://{BUCKET}/ptr/", model_max_bytes=50_000_000)
+    registry.publish(DEFAULT_MODEL_DIR, version="v1")
+    registry.set_current("v1", "test")
+    now = [0.0]
+    cache = ModelCache(registry, poll_interval_s=5, clock=lambda: now[0])
+    assert cache.get().version == "v1" and cache.problem is None
+
+    good = inner.download(BUCKET, "ptr/current.json").data
+    inner.upload(BUCKET, "ptr/current.json", good[: len(good) // 2], "application/json")
+    now[0] = 6
+    assert cache.get().version == "v1"  # truncated pointer: keeps serving
+    assert cache.problem is not None and "not a valid pointer" in cache.problem
+
+    inner.upload(BUCKET, "ptr/current.json", good, "application/json")
+    store.forbidden_key = "ptr/current.json"
+    now[0] = 12
+    assert cache.get().version == "v1"  # 403: keeps serving
+    assert cache.problem is not None and "403" in cache.problem
+
+    # `scanscribe health worker` reports it (the ping itself is stubbed: no broker here).
+    from worker import health
+    from worker.settings import get_settings
+
+    for k, v in FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("SCANSCRIBE_S3_ENDPOINT_URL", moto_server.endpoint)
+    monkeypatch.setenv("SCANSCRIBE_S3_ADDRESSING_STYLE", "path")
+    monkeypatch.setenv("SCANSCRIBE_MODEL_URI", f"s3://{BUCKET}/ptr/")
+    monkeypatch.setattr(health, "check_worker", lambda node, timeout: None)
+    get_settings.cache_clear()
+    try:
+        inner.upload(BUCKET, "ptr/current.json", b'{"version": ', "application/json")
+        assert health.main(["worker"]) == health.HEALTHY
+        out = capsys.readouterr().out
+        assert "degraded" in out and "model pointer unreadable" in out
+        inner.upload(BUCKET, "ptr/current.json", good, "application/json")
+        assert health.main(["worker"]) == health.HEALTHY
+        assert capsys.readouterr().out.strip() == "healthy"
+    finally:
+        get_settings.cache_clear()
+
+
+def test_submit_refuses_prefixes_that_could_escape(capsys: pytest.CaptureFixture[str]) -> None:
+    from worker.cli import main
+
+    for src, out in (("s3://b/in", "s3://b/a/../out"), ("s3://b/in//x", "s3://b/out")):
+        assert main(["submit", src, "--out", out]) == 2
+        assert "'..' path segments" in capsys.readouterr().err
+
+
+def test_an_unexpected_error_is_logged_with_its_traceback_and_retried_on_resubmit(
+    moto_server: MotoServer, worker_pages: list[Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    storage = Storage(moto_server.client(), max_download_bytes=50_000_000)
+    cache = ModelCache(None, poll_interval_s=60)
+    rec = cache.get()
+    real = rec.predict_proba
+
+    def bug(glyphs: object) -> object:
+        raise RuntimeError("a bug in recognition")
+
+    storage.upload(BUCKET, "bug/in/p.jpg", worker_pages[0].read_bytes(), "image/jpeg")
+    req = TranscribePageRequest(
+        bucket=BUCKET, key="bug/in/p.jpg", out_prefix="bug/out", prefix="bug/in/"
+    )
+    rec.predict_proba = bug  # type: ignore[method-assign]
+    try:
+        with caplog.at_level("ERROR"):
+            first = transcribe_object(storage, cache, req)
+    finally:
+        rec.predict_proba = real  # type: ignore[method-assign]
+    assert (first.status, first.errors) == ("failed", ["internal"])
+    logged = [r for r in caplog.records if r.exc_info]
+    assert logged and "a bug in recognition" in str(logged[0].exc_info[1])  # type: ignore[index]
+    # Same source, same model: a bad file would be skipped now, an internal failure is redone.
+    again = transcribe_object(storage, cache, req)
+    assert (again.status, again.pages_failed) == ("done", 0)
+    assert [o.key for o in storage.list_objects(BUCKET, "bug/out/")] == [
+        "bug/out/p.jpg.json",
+        "bug/out/p.jpg.txt",
+    ]
+    assert transcribe_object(storage, cache, req).status == "skipped"

@@ -5,6 +5,7 @@ tests (kill -9, an unreachable endpoint) only mean something against the real th
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -28,6 +29,10 @@ START_TIMEOUT_S: float = 60.0
 model, a few seconds on a busy 2-core machine)."""
 
 POLL_S: float = 0.1
+
+KILL_SETTLE_S: float = 0.2
+"""How long a chunk must have been running before a test kills its worker (see
+Cluster.kill_when_running); chunks of the worker tests take 0.3-1.5 s."""
 
 PUMP_BYTES: int = 65536
 
@@ -76,23 +81,37 @@ def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: floa
 
 
 class RedisServer:
-    def __init__(self, log_dir: Path) -> None:
+    """redis-server on a free port; with ``appendonly`` it keeps its data (queues, unacked
+    messages, results) in an append-only file across ``restart()``, as in compose."""
+
+    def __init__(self, log_dir: Path, name: str = "redis", appendonly: bool = False) -> None:
         exe = shutil.which("redis-server")
         if exe is None:
             raise FileNotFoundError("redis-server not on PATH (make test installs it)")
+        self.exe = exe
         self.port = free_port()
-        self.log = open(log_dir / "redis.log", "wb")  # noqa: SIM115 - closed in stop()
+        self.data_dir = log_dir / f"{name}-data"
+        self.data_dir.mkdir(exist_ok=True)
+        self.appendonly = appendonly
+        self.log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
+        self._start()
+
+    def _start(self) -> None:
         self.proc = subprocess.Popen(
             [
-                exe,
+                self.exe,
                 "--port",
                 str(self.port),
                 "--bind",
                 "127.0.0.1",
+                "--dir",
+                str(self.data_dir),
                 "--save",
                 "",
                 "--appendonly",
-                "no",
+                "yes" if self.appendonly else "no",
+                "--appendfsync",
+                "always",
             ],
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -102,6 +121,18 @@ class RedisServer:
 
     def url(self, db: int = 0) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def shutdown(self) -> None:
+        """SHUTDOWN, as an operator's restart does (the append-only file is flushed)."""
+        import redis
+
+        with suppress(redis.exceptions.ConnectionError):
+            redis.Redis(port=self.port).shutdown(nosave=not self.appendonly)
+        self.proc.wait(30)
+
+    def start(self) -> None:
+        """Start again on the same port and data directory."""
+        self._start()
 
     def stop(self) -> None:
         stop(self.proc)
@@ -295,12 +326,77 @@ class Cluster:
     def logs(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in sorted(self.log_dir.glob("w*.log")))
 
-    def cli_async(self, *args: str) -> subprocess.Popen[str]:
+    def log_marks(self) -> dict[str, int]:
+        """Where every worker log ends now: ``logs_since`` then reads only what a test
+        caused, whatever ran before it."""
+        return {p.name: p.stat().st_size for p in self.log_dir.glob("w*.log")}
+
+    def logs_since(self, marks: dict[str, int]) -> str:
+        parts = []
+        for p in sorted(self.log_dir.glob("w*.log")):
+            with open(p, "rb") as f:
+                f.seek(marks.get(p.name, 0))
+                parts.append(f.read().decode(errors="replace"))
+        return "\n".join(parts)
+
+    def running_chunk(self, name: str) -> str | None:
+        """The id of the chunk the worker received last, if nothing has ended it since
+        (None when it is between tasks): what a kill must hit to test anything. Ended by
+        its own succeeded/retry/raised line, by a lost pool process (that line names no
+        task), or by a lost broker connection (the chunk is then cancelled)."""
+        current: str | None = None
+        for line in self.log(name).splitlines():
+            m = re.search(r"transcribe_chunk\[([0-9a-f-]+)\] (\w+)", line)
+            if m and m.group(2) == "received":
+                current = m.group(1)
+            elif m and m.group(1) == current:
+                current = None
+            elif "WorkerLostError" in line or "Connection to broker lost" in line:
+                current = None
+        return current
+
+    def kill_when_running(
+        self, name: str, kill: Any, settle_s: float = KILL_SETTLE_S, timeout: float = 60
+    ) -> str:
+        """Call ``kill()`` once worker ``name`` has been running one chunk for ``settle_s``;
+        that chunk's id (see ``when_running``)."""
+        return self.when_running([name], lambda _: kill(), settle_s, timeout)[1]
+
+    def when_running(
+        self,
+        names: list[str],
+        action: Any,
+        settle_s: float = KILL_SETTLE_S,
+        timeout: float = 60,
+    ) -> tuple[str, str]:
+        """Call ``action(name)`` for the first of ``names`` that has been running one chunk
+        for ``settle_s``; that worker and chunk id.
+
+        Why the settling: right after a worker receives a retried (ETA) task Celery raises
+        its prefetch and fetches another message, and kombu's Redis transport takes a
+        message off the queue (BRPOP) and records it as unacknowledged (HSET) in two steps;
+        a kill, or Redis going away, between the two loses that message (README, Known
+        limits). A kill timed exactly on a receipt would hit that window far more often
+        than chance; these tests are about a worker dying mid-chunk."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for name in names:
+                task = self.running_chunk(name)
+                if task is None:
+                    continue
+                time.sleep(settle_s)
+                if self.running_chunk(name) == task:
+                    action(name)
+                    return name, task
+            time.sleep(0.01)
+        raise TimeoutError(f"{names} ran no chunk for {settle_s} s within {timeout:.0f} s")
+
+    def cli_async(self, *args: str, **extra_env: str) -> subprocess.Popen[str]:
         """Start the real ``scanscribe`` command line; the caller waits for it."""
         return subprocess.Popen(
             [sys.executable, "-m", "worker.cli", *args],
             cwd=PROJECT_ROOT,
-            env=self.env,
+            env={**self.env, **extra_env},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

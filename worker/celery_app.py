@@ -13,6 +13,28 @@ Why these settings (Celery's own recommendations for long, idempotent, CPU-bound
   restore sweep a few times per timeout, so an abandoned message comes back promptly but a
   running task is never handed out twice.
 * ``max_tasks_per_child`` bounds memory growth of long-lived worker processes.
+
+Why these for a Redis restart (broker and result backend are the same Redis):
+
+* ``worker_cancel_long_running_tasks_on_connection_loss`` (Celery's default from 6.0): a
+  late-acknowledged task cannot be acknowledged over a connection that is gone, so Celery
+  terminates it and leaves its message unacknowledged; the message stays in Redis' unacked
+  set (the append-only file keeps it over the restart) and is redelivered by the visibility
+  sweep. Our tasks are idempotent, so running the chunk again is safe and cheap (finished
+  pages are skipped by their done-markers).
+* ``result_backend_always_retry`` with a bounded ``result_backend_max_retries``: cancelling
+  first records a RETRY state in the result backend -- the same Redis, which is down. Without
+  retries that write raises, the cancellation never completes, and Celery then treats the
+  terminated task as *revoked*: it stores REVOKED, acknowledges (drops) the message, and the
+  chord fails with ``TaskRevokedError('terminated')``: the pages of that chunk are lost
+  (issue 8). With retries the write waits for Redis to come back, the task counts as
+  cancelled-for-redelivery, and nothing is dropped. The same retries cover storing results,
+  reading them (``submit --wait``; its pub/sub reconnects by the transport's
+  ``retry_policy``, set to the same budget) and restoring groups. Turning cancellation off
+  alone is not enough: the chunk then finishes during the outage and fails to store its
+  result and its chord count (``ChordError('Join error: network:ConnectionError')``). The
+  retries are bounded (``BACKEND_MAX_RETRIES``, about 2 minutes) so that a Redis that stays
+  away fails the batch visibly instead of hanging every worker; a resubmit then finishes it.
 """
 
 from __future__ import annotations
@@ -32,6 +54,10 @@ PREFIX_TASK = TASK_PREFIX + "transcribe_prefix"
 
 RESTORE_SWEEPS_PER_TIMEOUT: int = 4
 """How many times per visibility timeout workers look for abandoned messages."""
+
+BACKEND_RECONNECT_MAX_S: float = 4.0
+"""Longest pause between reconnects of the result backend's pub/sub (seconds): with
+BACKEND_MAX_RETRIES (32) about 2 minutes in all, like the other backend retries."""
 
 MAX_RESTORE_INTERVAL_S: float = 10.0
 """kombu's default sweep interval; a short visibility timeout sweeps more often."""
@@ -56,8 +82,20 @@ def celery_config(s: Settings) -> dict[str, Any]:
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
         "worker_cancel_long_running_tasks_on_connection_loss": True,
+        "result_backend_always_retry": True,
+        "result_backend_max_retries": s.backend_max_retries,
         "broker_transport_options": transport,
-        "result_backend_transport_options": {"visibility_timeout": s.visibility_timeout_s},
+        "result_backend_transport_options": {
+            "visibility_timeout": s.visibility_timeout_s,
+            # The pub/sub a waiting client listens on reconnects by this policy, not by
+            # result_backend_max_retries; Celery's default gives up after ~20 s.
+            "retry_policy": {
+                "max_retries": s.backend_max_retries,
+                "interval_start": 0,
+                "interval_step": 1,
+                "interval_max": BACKEND_RECONNECT_MAX_S,
+            },
+        },
         "broker_connection_retry_on_startup": True,
         "task_soft_time_limit": s.soft_time_limit_s,
         "task_time_limit": s.time_limit_s,

@@ -7,11 +7,9 @@ Celery, boto3 and the settings are imported inside the command functions, so loc
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import sys
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,8 +18,6 @@ from ocr.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, build_parser
 POLL_INTERVAL_S: float = 0.25
 """How often ``submit --wait`` and ``retrain --wait`` look at the result backend."""
 
-START_TIMEOUT_S: float = 3600.0
-"""How long ``--wait`` waits for a worker to pick up the batch before giving up."""
 
 BLAS_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -200,11 +196,15 @@ def cmd_beat(args: argparse.Namespace) -> int:
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
+    from ocr.batch import check_relative
     from worker.storage import parse_s3_uri
 
     try:
         src, out = parse_s3_uri(args.source), parse_s3_uri(args.out)
-    except ValueError as e:
+        for prefix in (src.key, out.key):  # "" (the bucket) and one trailing "/" are fine
+            if prefix.rstrip("/"):
+                check_relative(prefix.rstrip("/"))
+    except ValueError as e:  # UnsafeName is a ValueError
         return _fail("submit", str(e))
     from schemas.tasks import TranscribePrefixRequest
     from worker.celery_app import PREFIX_TASK, app
@@ -221,62 +221,9 @@ def cmd_submit(args: argparse.Namespace) -> int:
     print(result.id, flush=True)
     if not args.wait:
         return EXIT_OK
+    from worker.follow import wait_for_batch
+
     return wait_for_batch(result.id, show=True, timeout=args.timeout)
-
-
-def wait_for_batch(batch_id: str, show: bool = True, timeout: float | None = None) -> int:
-    """Follow a batch to its end with a progress bar; the exit code of ``submit --wait``."""
-    from celery.exceptions import TimeoutError as CeleryTimeout
-    from celery.result import AsyncResult, GroupResult
-    from tqdm import tqdm
-
-    from schemas.tasks import BatchStarted, BatchSummary
-    from worker.celery_app import app
-
-    deadline = time.monotonic() + (timeout if timeout is not None else START_TIMEOUT_S)
-    try:
-        started = BatchStarted(
-            **AsyncResult(batch_id, app=app).get(timeout=max(0.0, deadline - time.monotonic()))
-        )
-    except Exception as e:  # noqa: BLE001 - a timeout or the task's own error
-        return _fail("submit", f"batch {batch_id} did not start: {type(e).__name__}: {e}", 2)
-    if started.callback_id is None or started.group_id is None:
-        print(f"batch {batch_id}: no images or PDFs found", file=sys.stderr)
-        return EXIT_OK
-    group = GroupResult.restore(started.group_id, app=app)
-    callback = AsyncResult(started.callback_id, app=app)
-    bar = tqdm(total=started.files, unit="file", file=sys.stderr, disable=not show)
-    counted: set[str] = set()
-    while not callback.ready():
-        if time.monotonic() > deadline:
-            bar.close()
-            return _fail("submit", f"batch {batch_id}: timed out waiting", 2)
-        for child in group.results if group is not None else []:
-            if child.id not in counted and child.ready():
-                counted.add(child.id)
-                if child.successful():
-                    bar.update(len(child.result))
-        # Returns as soon as the summary is stored (Redis pub/sub), else after one interval.
-        with contextlib.suppress(CeleryTimeout):
-            callback.get(timeout=POLL_INTERVAL_S, propagate=False, disable_sync_subtasks=False)
-    bar.update(started.files - bar.n)
-    bar.close()
-    if not callback.successful():
-        return _fail("submit", f"batch {batch_id} failed: {callback.result!r}", 2)
-    summary = BatchSummary(**callback.result)
-    _print_summary(summary)
-    return EXIT_OK if summary.pages_failed == 0 else EXIT_FAILED
-
-
-def _print_summary(s: Any) -> None:
-    print(
-        f"batch {s.batch_id}: {s.files} files, pages done {s.pages_done}, skipped "
-        f"{s.pages_skipped}, failed {s.pages_failed}, flagged characters {s.flagged_chars}, "
-        f"model {s.model_version}, {s.seconds:.1f} s, {s.pages_per_second:.2f} pages/s",
-        file=sys.stderr,
-    )
-    for f in s.failed:
-        print(f"  failed: {f.key} ({', '.join(f.errors)})", file=sys.stderr)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -306,7 +253,14 @@ def cmd_status(args: argparse.Namespace) -> int:
                 state["state"] = "FAILED"
                 state["error"] = repr(callback.result)
             else:
-                state["state"] = "RUNNING"
+                from worker.follow import lost_chunks
+                from worker.settings import get_settings
+
+                waiting = [c for c in children if not c.ready()] or [callback]
+                lost = lost_chunks(get_settings().broker_url, waiting)
+                state["state"] = "FAILED" if lost else "RUNNING"
+                if lost:
+                    state["error"] = f"chunk(s) lost by the broker: {', '.join(lost)}; resubmit"
         else:
             state["state"] = "DONE"
     if args.json:

@@ -56,6 +56,24 @@ def check_worker(node: str, timeout: float = DEFAULT_TIMEOUT_S) -> str | None:
     return f"worker {node} did not answer a ping within {timeout:g} s"
 
 
+def check_model_pointer(model_uri: str) -> str | None:
+    """None when the registry's ``current.json`` reads (or there is none), else why not.
+
+    Reported, not fatal: workers keep serving the model they loaded when the pointer turns
+    unreadable (a 403, a truncated upload), and a restart would not fix it -- it would only
+    leave them with no model at all. The operator needs to know, so ``health`` says it."""
+    from worker.registry import PointerError, Registry
+    from worker.settings import get_settings
+    from worker.storage import TRANSIENT_ERRORS, Storage
+
+    s = get_settings()
+    try:
+        Registry(Storage.from_settings(s), model_uri, s.model_max_bytes).current()
+    except TRANSIENT_ERRORS + (PointerError,) as e:
+        return f"model pointer unreadable, workers keep their loaded model: {e}"
+    return None
+
+
 def add_health_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("what", choices=["worker", "broker"], help="what to check")
     p.add_argument(
@@ -82,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
     if problem is not None:
         print(f"unhealthy: {problem}", file=sys.stderr)
         return UNHEALTHY
-    print("healthy")
+    warning = check_model_pointer(s.model_uri) if args.what == "worker" and s.model_uri else None
+    print(f"healthy (degraded: {warning})" if warning else "healthy")
     return HEALTHY
 
 

@@ -35,7 +35,14 @@ from ocr.model.store import (
 )
 from schemas.manifest import ModelManifest, Promotion
 from schemas.tasks import ModelPointer
-from worker.storage import TRANSIENT_ERRORS, ObjectNotFound, Storage, join_key, parse_s3_uri
+from worker.storage import (
+    TRANSIENT_ERRORS,
+    ObjectNotFound,
+    Storage,
+    StorageError,
+    join_key,
+    parse_s3_uri,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +61,10 @@ CONTENT_TYPES = {
 
 class RegistryError(Exception):
     """A registry operation that cannot be done (unknown version, nothing to roll back)."""
+
+
+class PointerError(RegistryError):
+    """``current.json`` exists but cannot be read or parsed (403, truncated, wrong JSON)."""
 
 
 class Registry:
@@ -99,13 +110,23 @@ class Registry:
             raise ModelError(f"{self.uri(version, MANIFEST_FILE)}: invalid manifest: {e}") from e
 
     def current(self) -> ModelPointer | None:
-        """The pointer, or None when no version was ever made current."""
-        if self.storage.head(self.bucket, self.key(POINTER_FILE)) is None:
-            return None
-        data = self.storage.download(
-            self.bucket, self.key(POINTER_FILE), max_bytes=self.model_max_bytes
-        )
-        return ModelPointer.model_validate_json(data.data)
+        """The pointer, or None when no version was ever made current; PointerError when it
+        cannot be read (refused, truncated, not a pointer), transient errors as they are."""
+        uri = self.uri(POINTER_FILE)
+        try:
+            if self.storage.head(self.bucket, self.key(POINTER_FILE)) is None:
+                return None
+            data = self.storage.download(
+                self.bucket, self.key(POINTER_FILE), max_bytes=self.model_max_bytes
+            )
+        except TRANSIENT_ERRORS:
+            raise
+        except StorageError as e:  # e.g. 403: the workers' role may not read it
+            raise PointerError(f"{uri}: cannot be read: {e}") from e
+        try:
+            return ModelPointer.model_validate_json(data.data)
+        except ValueError as e:
+            raise PointerError(f"{uri}: not a valid pointer ({len(data.data)} bytes): {e}") from e
 
     def load(self, version: str, expected_sha256: str | None = None) -> Recognizer:
         """Download and verify one version; ModelError when its bytes do not match."""
@@ -223,6 +244,8 @@ class ModelCache:
         self._rec: Recognizer | None = None
         self._checked_at = float("-inf")
         self._refused: _Refused | None = None
+        self.problem: str | None = None
+        """Why the last look at the pointer failed (None: it did not)."""
 
     def get(self) -> Recognizer:
         now = self.clock()
@@ -237,11 +260,15 @@ class ModelCache:
         if self.registry is not None:
             try:
                 pointer = self.registry.current()
-            except TRANSIENT_ERRORS as e:
+            except TRANSIENT_ERRORS + (PointerError,) as e:
+                # Keep serving: a pointer we cannot read says nothing against the model we
+                # have, and failing every task over it would stop the whole batch.
+                self.problem = f"model pointer unreadable: {e}"
                 if self._rec is None:
                     raise
-                log.warning("model pointer unreadable, keeping %s: %s", self._rec.version, e)
+                log.error("%s; keeping model %s", self.problem, self._rec.version)
                 return
+            self.problem = None
         if pointer is None:
             if self._rec is None:
                 self._rec = load_model(self.fallback_dir)

@@ -86,6 +86,20 @@ class Settings(BaseSettings):
     retrain_data: list[str] = Field(default_factory=list, description="datasets beat retrains on")
     retrain_hyperparameters: dict[str, object] = Field(default_factory=dict)
 
+    # Broker and result backend outages.
+    backend_max_retries: int = Field(
+        default=32,
+        ge=0,
+        description="result-backend retries (exponential backoff, full jitter, at most 10 s "
+        "apart: about 2 minutes) before a task or a waiting client gives up on Redis",
+    )
+    max_deliveries: int = Field(
+        default=3,
+        ge=1,
+        description="a page whose process died this many times while reading it gets a "
+        "worker-crashed error record instead of another try",
+    )
+
     # Review application (``scanscribe review``).
     review_token: str = Field(
         default="",

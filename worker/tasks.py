@@ -17,6 +17,7 @@ from celery import Task, chord
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
 
+from ocr.batch import UnsafeName, stem_of_output
 from schemas.tasks import (
     BatchStarted,
     BatchSummary,
@@ -35,7 +36,6 @@ from worker.transcribe import (
     is_input,
     output_stem,
     recover_outcomes,
-    stem_of_output,
     transcribe_object,
 )
 
@@ -99,8 +99,79 @@ def _preload_model(**_: object) -> None:
         log.warning("could not preload the model: %s", e)
 
 
+DELIVERY_KEY = "scanscribe:reading:"
+"""Redis key prefix of the per-page counter of reads that have not ended (yet)."""
+
+DELIVERY_TTL_S: int = 7 * 24 * 3600
+"""A counter left by crashes is forgotten after this (seconds), like the batch's results."""
+
+
+class _Deliveries:
+    """How many times a page was started without its process surviving to say it ended.
+
+    Why: ``task_reject_on_worker_lost`` requeues a chunk whose process died, which is right
+    for a machine lost or a pool process killed once, and wrong for a page that kills its
+    process every time (out of memory): it would circulate forever. A counter per page, up
+    before reading it and deleted after (whatever the outcome, in ``finally``), is left
+    raised only by a death; after ``max_deliveries`` of those the page gets a
+    ``worker-crashed`` error record instead of another try. Without Redis (another broker,
+    or Redis unreachable right now) pages are read without the cap, and that is logged."""
+
+    def __init__(self) -> None:
+        self.client: Any = None
+
+    def _redis(self) -> Any:
+        url = settings().broker_url
+        if self.client is None and url.startswith(("redis://", "rediss://")):
+            import redis
+
+            self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        return self.client
+
+    @staticmethod
+    def key(req: TranscribePageRequest) -> str:
+        out = f"{req.out_bucket or req.bucket}/{req.out_prefix}"
+        return f"{DELIVERY_KEY}{req.bucket}/{req.key}>{out}"
+
+    def start(self, req: TranscribePageRequest) -> int:
+        """This read's number (1 = first); 0 when unknown."""
+        try:
+            client = self._redis()
+            if client is None:
+                return 0
+            pipe = client.pipeline()
+            pipe.incr(self.key(req))
+            pipe.expire(self.key(req), DELIVERY_TTL_S)
+            return int(pipe.execute()[0])
+        except Exception as e:  # noqa: BLE001 - the cap is a safeguard, not a precondition
+            log.warning("delivery count of %s unavailable, reading it uncapped: %r", req.key, e)
+            return 0
+
+    def end(self, req: TranscribePageRequest) -> None:
+        try:
+            client = self._redis()
+            if client is not None:
+                client.delete(self.key(req))
+        except Exception as e:  # noqa: BLE001 - a left counter only expires later
+            log.warning("could not clear the delivery count of %s: %r", req.key, e)
+
+
+_deliveries = _Deliveries()
+
+
 def _run_page(req: TranscribePageRequest) -> FileOutcome:
-    return transcribe_object(storage(), model_cache(), req, passthrough=(SoftTimeLimitExceeded,))
+    cap = settings().max_deliveries
+    attempt = _deliveries.start(req)
+    crashed = None
+    if attempt > cap:
+        crashed = f"its worker process died {attempt - 1} times while reading it; not retried"
+        log.error("s3://%s/%s: %s", req.bucket, req.key, crashed)
+    try:
+        return transcribe_object(
+            storage(), model_cache(), req, passthrough=(SoftTimeLimitExceeded,), crashed=crashed
+        )
+    finally:
+        _deliveries.end(req)
 
 
 @app.task(name=TASK_PREFIX + "transcribe_page", bind=True, **RETRY_OPTIONS)
@@ -158,7 +229,10 @@ def transcribe_prefix(self: Task, **request: Any) -> dict[str, Any]:
             etag=o.etag,
             out_bucket=out_bucket,
         )
-        page.existing = outputs.get(output_stem(page), [])
+        try:
+            page.existing = outputs.get(output_stem(page), [])
+        except UnsafeName:
+            page.existing = []  # the chunk records it as failed, writing nothing
         pages.append(page.model_dump(mode="json"))
     n = settings().chunk_size
     chunks = [pages[i : i + n] for i in range(0, len(pages), n)]

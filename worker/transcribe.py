@@ -1,26 +1,37 @@
-"""Transcribe one S3 object into result objects: the body of the transcribe_page task.
+"""The S3 writer of the batch core: transcribe one S3 object into result objects (the body
+of the transcribe_page task).
 
-Kept free of Celery so it can be called and tested directly. Why the care about names and
+Kept free of Celery so it can be called and tested directly; decoding, transcribing and
+classifying outcomes is ocr.batch's, shared with ``scanscribe transcribe``, and so is the
+naming rule (``OUT/<key relative to the prefix, extension kept>.json``). Why the care about
 order: a task may run twice (a redelivered message after a lost worker, a retry after an
 outage, a resubmitted batch), so every output key depends only on the source key, and the
 object that marks a source as done -- the first page's ``.json`` or ``.error.json``, carrying
 the source ETag and model version in its metadata -- is written last. If it is present and
-matches, every other output of that source is too, and the work is skipped.
+matches, every other output of that source is too, and the work is skipped (unless it records
+a failure a resubmit should retry: ``internal``, ``worker-crashed``).
 """
 
 from __future__ import annotations
 
-import re
+import logging
 import time
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from ocr.batch import INPUT_SUFFIXES, page_error
-from ocr.io.export import error_to_json, to_json, to_text
-from ocr.io.imageio import InputError, read_pages_from_bytes
-from ocr.model.store import Recognizer
-from ocr.pipeline import PipelineOptions, transcribe_page
-from schemas.page import PageError, PageResult
+from ocr.batch import (
+    INPUT_SUFFIXES,
+    PageOutcome,
+    UnsafeName,
+    check_relative,
+    file_error,
+    is_output_of,
+    marker_names,
+    rendered_outputs,
+    tally,
+    transcribe_pages,
+)
+from ocr.io.imageio import read_pages_from_bytes
+from ocr.pipeline import PipelineOptions
 from schemas.tasks import FileOutcome, TranscribePageRequest
 from worker.registry import ModelCache
 from worker.storage import (
@@ -31,8 +42,14 @@ from worker.storage import (
     join_key,
 )
 
+log = logging.getLogger(__name__)
+
+UNSAFE_NAME = "unsafe-name"
+"""error_type of a source key with ``..`` or empty segments (no object is written for it)."""
+
 JSON_TYPE = "application/json"
 TEXT_TYPE = "text/plain; charset=utf-8"
+CONTENT_TYPES = {".json": JSON_TYPE, ".txt": TEXT_TYPE, ".hocr": "text/html; charset=utf-8"}
 
 META_ETAG = "source-etag"
 META_MODEL = "model-version"
@@ -40,10 +57,7 @@ META_PAGES = "page-count"
 META_FAILED = "pages-failed"
 META_CHARS = "characters"
 META_FLAGGED = "flagged"
-
-OUTPUT_NAME = re.compile(r"^(?:\.p\d{3})?(?:\.json|\.txt|\.error\.json)$")
-"""What follows ``stem`` in the name of one of its outputs."""
-OUTPUT_SUFFIX = re.compile(r"(?:\.p\d{3})?(?:\.error\.json|\.json|\.txt)$")
+META_RETRY = "retry-on-resubmit"
 
 
 def is_input(key: str) -> bool:
@@ -55,76 +69,31 @@ def folder(prefix: str) -> str:
     return prefix if not prefix or prefix.endswith("/") else prefix + "/"
 
 
-def output_stem(req: TranscribePageRequest) -> str:
-    """``out_prefix/<key relative to prefix, without suffix>`` (basename without a prefix)."""
+def relative_name(req: TranscribePageRequest) -> str:
+    """The source key relative to the batch prefix (the whole key for an empty prefix or a
+    key outside it), extension kept; UnsafeName for ``..``/empty segments."""
     base = folder(req.prefix)
-    if base and req.key.startswith(base):
-        rel = req.key[len(base) :]
-    else:
-        rel = PurePosixPath(req.key).name
-    return join_key(req.out_prefix, str(PurePosixPath(rel).with_suffix("")))
+    rel = req.key[len(base) :] if base and req.key.startswith(base) else req.key
+    return check_relative(rel)
 
 
-def page_stem(stem: str, page_index: int | None, multi_page: bool) -> str:
-    """Like ocr.batch.output_stem: ``stem`` for one page or a whole-file error, else stem.p001."""
-    if page_index is None or not multi_page:
-        return stem
-    return f"{stem}.p{page_index + 1:03d}"
+def output_stem(req: TranscribePageRequest) -> str:
+    """``out_prefix/<relative name>``: the naming rule of ocr.batch, on S3."""
+    return join_key(req.out_prefix, relative_name(req))
 
 
-def stem_of_output(key: str) -> str | None:
-    """The stem an output key belongs to (``out/a.p002.txt`` -> ``out/a``), else None."""
-    m = OUTPUT_SUFFIX.search(key)
-    return key[: m.start()] if m else None
-
-
-def marker_candidates(stem: str) -> list[str]:
-    """Keys the done-marker can have, in the order they are looked for."""
-    return [f"{stem}.json", f"{stem}.error.json", f"{stem}.p001.json", f"{stem}.p001.error.json"]
-
-
-@dataclass
-class _Page:
-    index: int | None
-    multi: bool
-    result: PageResult | None = None
-    error: PageError | None = None
-
-
-def _read_and_transcribe(
-    data: bytes,
-    source: str,
-    recognizer: Recognizer,
-    options: PipelineOptions,
-    passthrough: tuple[type[Exception], ...],
-) -> list[_Page]:
-    """Every page of an in-memory file: a result or an error each (a bad page never stops
-    the others); a file that cannot be opened at all is one error with index None."""
-    out: list[_Page] = []
-    pages = read_pages_from_bytes(data, source)
-    while True:
-        try:
-            page = next(pages)
-        except StopIteration:
-            return out
-        except InputError as e:
-            err = page_error(source, e.page_index, e.error_type, e.message)
-            out.append(_Page(e.page_index, e.page_index is not None, error=err))
-            return out
-        multi = page.page_count > 1
-        try:
-            out.append(
-                _Page(page.page_index, multi, result=transcribe_page(page, recognizer, options))
-            )
-        except InputError as e:
-            err = page_error(source, page.page_index, e.error_type, e.message)
-            out.append(_Page(page.page_index, multi, error=err))
-        except passthrough:
-            raise
-        except Exception as e:  # noqa: BLE001 - one bad page must not stop the file
-            msg = f"{source}: page {page.page_index + 1}: {type(e).__name__}: {e}"
-            err = page_error(source, page.page_index, "internal", msg)
-            out.append(_Page(page.page_index, multi, error=err))
+def unsafe_outcome(req: TranscribePageRequest, e: UnsafeName, version: str) -> FileOutcome:
+    """A source whose key cannot name outputs: failed, nothing written, the reason logged."""
+    log.error("s3://%s/%s: refused: %s", req.bucket, req.key, e)
+    return FileOutcome(
+        key=req.key,
+        status="failed",
+        pages=1,
+        pages_failed=1,
+        errors=[UNSAFE_NAME],
+        model_version=version,
+        seconds=0.0,
+    )
 
 
 def transcribe_object(
@@ -132,79 +101,91 @@ def transcribe_object(
     cache: ModelCache,
     req: TranscribePageRequest,
     options: PipelineOptions | None = None,
-    passthrough: tuple[type[Exception], ...] = (),
+    passthrough: tuple[type[BaseException], ...] = (),
+    crashed: str | None = None,
 ) -> FileOutcome:
     """Download, transcribe and upload one source; raises only transient storage errors
     (the task retries those) and ``passthrough`` (Celery's soft time limit): any other
-    failure becomes an error record."""
+    failure becomes an error record. ``crashed`` (why) writes a ``worker-crashed`` record
+    instead of reading the source: it killed its worker too often."""
     start = time.perf_counter()
     options = options or PipelineOptions()
-    recognizer = cache.get()
-    version = recognizer.version
     out_bucket = req.out_bucket or req.bucket
     source = f"s3://{req.bucket}/{req.key}"
-    stem = output_stem(req)
+    recognizer = cache.get()
+    version = recognizer.version
+    try:
+        stem = output_stem(req)
+    except UnsafeName as e:  # nothing is written under a name that could escape
+        return unsafe_outcome(req, e, version)
     if req.existing is not None:  # the batch listed the output prefix once for all pages
         existing = set(req.existing)
     else:
         existing = {
-            o.key
-            for o in storage.list_objects(out_bucket, stem + ".")
-            if OUTPUT_NAME.match(o.key[len(stem) :])
+            o.key for o in storage.list_objects(out_bucket, stem + ".") if is_output_of(stem, o.key)
         }
     etag = req.etag
     if etag is None:
         info = storage.head(req.bucket, req.key)
         etag = info.etag if info is not None else ""
 
-    if not req.force:
-        for key in marker_candidates(stem):
+    if not req.force and crashed is None:
+        for key in marker_names(stem):
             if key not in existing:
                 continue
             info = storage.head(out_bucket, key)
             meta = info.metadata if info is not None else {}
-            if etag and meta.get(META_ETAG) == etag and meta.get(META_MODEL) == version:
+            current = meta.get(META_ETAG) == etag and meta.get(META_MODEL) == version
+            if etag and current and meta.get(META_RETRY) != "yes":
                 return _skipped(req, meta, sorted(existing), version, start)
             break
 
-    pages: list[_Page]
-    try:
-        dl = storage.download(req.bucket, req.key)
-        etag = dl.etag
-        pages = _read_and_transcribe(dl.data, source, recognizer, options, passthrough)
-    except passthrough:
-        # The task's soft time limit: record the source as timed out, so that resubmitting
-        # the batch moves past it instead of hitting the same wall, then let the task fail.
-        msg = f"{source}: transcription exceeded the task's time limit"
-        err = page_error(source, None, "timeout", msg)
-        written = _upload(storage, out_bucket, stem, [_Page(None, False, error=err)], etag, version)
-        for key in sorted(existing - set(written)):
-            storage.delete(out_bucket, key)
-        raise
-    except ObjectTooLarge as e:
-        pages = [_Page(None, False, error=page_error(source, None, "too-large", str(e)))]
-    except TRANSIENT_ERRORS:
-        raise
-    except StorageError as e:
-        pages = [_Page(None, False, error=page_error(source, None, "unreadable-file", str(e)))]
+    pages: list[PageOutcome]
+    if crashed is not None:
+        pages = file_error(source, "worker-crashed", f"{source}: {crashed}")
+    else:
+        try:
+            dl = storage.download(req.bucket, req.key)
+            etag = dl.etag
+            pages = transcribe_pages(
+                read_pages_from_bytes(dl.data, source), source, recognizer, options, passthrough
+            )
+        except passthrough:
+            # The task's soft time limit: record the source as timed out, so that resubmitting
+            # the batch moves past it instead of hitting the same wall, then let the task fail.
+            msg = f"{source}: transcription exceeded the task's time limit"
+            timed_out = file_error(source, "timeout", msg)
+            written = _upload(storage, out_bucket, stem, timed_out, etag, version)
+            _remove_stale(storage, out_bucket, existing, written)
+            raise
+        except ObjectTooLarge as e:
+            pages = file_error(source, "too-large", str(e))
+        except TRANSIENT_ERRORS:
+            raise
+        except StorageError as e:
+            pages = file_error(source, "unreadable-file", str(e))
 
     written = _upload(storage, out_bucket, stem, pages, etag, version)
-    for key in sorted(existing - set(written)):
-        storage.delete(out_bucket, key)  # e.g. an old .error.json once the page succeeds
-    failed = [p for p in pages if p.error is not None]
-    results = [p.result for p in pages if p.result is not None]
+    _remove_stale(storage, out_bucket, existing, written)
+    t = tally(pages)
+    results = [p for p in pages if p.result is not None]
     return FileOutcome(
         key=req.key,
-        status="done" if results or not failed else "failed",
-        pages=max(1, len(pages)),
-        pages_failed=len(failed),
-        characters=sum(r.stats.characters for r in results),
-        flagged=sum(r.stats.flagged for r in results),
+        status="failed" if t.failed and not results else "done",
+        pages=t.pages,
+        pages_failed=t.failed,
+        characters=t.characters,
+        flagged=t.flagged,
         outputs=written,
-        errors=[p.error.error_type for p in failed if p.error is not None],
+        errors=t.errors,
         model_version=version,
         seconds=round(time.perf_counter() - start, 4),
     )
+
+
+def _remove_stale(storage: Storage, bucket: str, existing: set[str], written: list[str]) -> None:
+    for key in sorted(existing - set(written)):
+        storage.delete(bucket, key)  # e.g. an old .error.json once the page succeeds
 
 
 def _skipped(
@@ -227,30 +208,24 @@ def _skipped(
 
 
 def _upload(
-    storage: Storage, bucket: str, stem: str, pages: list[_Page], etag: str, version: str
+    storage: Storage, bucket: str, stem: str, pages: list[PageOutcome], etag: str, version: str
 ) -> list[str]:
     """Write every page's outputs, the done-marker (first page's JSON) last; the keys."""
-    results = [p.result for p in pages if p.result is not None]
+    t = tally(pages)
     meta = {
         META_ETAG: etag,
         META_MODEL: version,
-        META_PAGES: str(max(1, len(pages))),
-        META_FAILED: str(sum(p.error is not None for p in pages)),
-        META_CHARS: str(sum(r.stats.characters for r in results)),
-        META_FLAGGED: str(sum(r.stats.flagged for r in results)),
+        META_PAGES: str(t.pages),
+        META_FAILED: str(t.failed),
+        META_CHARS: str(t.characters),
+        META_FLAGGED: str(t.flagged),
+        META_RETRY: "yes" if t.retry else "no",
     }
     written: list[str] = []
-    for page in reversed(pages):  # the first page, which holds the marker, goes last
-        s = page_stem(stem, page.index, page.multi)
-        if page.error is not None:
-            key = f"{s}.error.json"
-            storage.upload(bucket, key, error_to_json(page.error).encode(), JSON_TYPE, meta)
-            written.append(key)
-            continue
-        assert page.result is not None
-        storage.upload(bucket, f"{s}.txt", to_text(page.result).encode(), TEXT_TYPE, meta)
-        storage.upload(bucket, f"{s}.json", to_json(page.result).encode(), JSON_TYPE, meta)
-        written += [f"{s}.txt", f"{s}.json"]
+    for key, data in rendered_outputs(stem, pages):
+        ctype = next((v for k, v in CONTENT_TYPES.items() if key.endswith(k)), JSON_TYPE)
+        storage.upload(bucket, key, data, ctype, meta)
+        written.append(key)
     return sorted(written)
 
 
@@ -267,8 +242,12 @@ def recover_outcomes(
         if req.key in known:
             continue
         bucket = req.out_bucket or req.bucket
-        stem = output_stem(req)
-        for key in marker_candidates(stem):
+        try:
+            stem = output_stem(req)
+        except UnsafeName as e:
+            out.append(unsafe_outcome(req, e, "none"))
+            continue
+        for key in marker_names(stem):
             info = storage.head(bucket, key)
             if info is not None:
                 meta = info.metadata

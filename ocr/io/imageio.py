@@ -52,6 +52,16 @@ MAX_PIXELS: int = 120_000_000
 """Largest width x height (px) accepted from a header (~360 MB decoded as RGB): above any real
 camera or 600 dpi A3 scan, far below what a forged header can ask for."""
 
+MAX_FULL_DECODE_BYTES: int = 256 * 1024 * 1024
+"""Largest full-resolution decode (bytes, as Pillow stores it: 1 byte/px grey or palette,
+2 for 16-bit grey, 4 for RGB, RGBA and the rest) of an image the decoder cannot reduce while
+decoding (all but JPEG). With the strip-wise reduction below a page then peaks at about
+this plus the ~100 MB of the process, inside a 768 MiB worker: a 36 MP RGBA PNG (144 MB)
+or a 70 MP A3 scan in RGB passes, a 120 MP RGB PNG (480 MB) is ``too-large``."""
+
+REDUCE_STRIP_ROWS: int = 64
+"""Output rows reduced at a time (x factor input rows): bounds the float working copy."""
+
 MAX_FILE_BYTES: int = 512 * 1024 * 1024
 """Largest input file (bytes) read into memory."""
 
@@ -203,11 +213,24 @@ def _decode_frame(
     orientation = _orientation(img)
     if orientation in (5, 6, 7, 8):  # a quarter turn: the displayed image is transposed
         width, height = height, width
+    jpeg = img.format in ("JPEG", "MPO")
+    if not jpeg and width * height * _bytes_per_pixel(img.mode) > MAX_FULL_DECODE_BYTES:
+        raise InputError(
+            "too-large",
+            f"{where}: {width} x {height} pixels of {img.mode} would take "
+            f"{width * height * _bytes_per_pixel(img.mode) // 2**20} MiB to decode; the limit "
+            f"is {MAX_FULL_DECODE_BYTES // 2**20} MiB for {img.format} (JPEG is decoded reduced)",
+            page,
+        )
     try:
-        if img.format in ("JPEG", "MPO"):
+        if jpeg:
             _draft(img, max_side)
         img.load()
-        page_img = ImageOps.exif_transpose(img) if orientation != 1 else img
+        reduced = _reduce(img, max_side)
+        if reduced is not None:  # exif_transpose needs the EXIF the reduced copy lacks
+            page_img = reduced.transpose(TRANSPOSE[orientation]) if orientation != 1 else reduced
+        else:
+            page_img = ImageOps.exif_transpose(img) if orientation != 1 else img
         page_img = _standard_mode(page_img)
         page_img = _fit(page_img, max_side)
         pixels = np.array(page_img, dtype=np.uint8)
@@ -250,6 +273,66 @@ def _draft(img: Image.Image, max_side: int) -> None:
         return
     ratio = floor / long_side
     img.draft(img.mode, (max(1, math.ceil(width * ratio)), max(1, math.ceil(height * ratio))))
+
+
+TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+"""EXIF orientation -> the transposition that shows the image upright (as exif_transpose)."""
+
+
+def _bytes_per_pixel(mode: str) -> int:
+    if mode in ("1", "L", "P"):
+        return 1
+    return 2 if mode.startswith("I;16") else 4
+
+
+def _reduce(img: Image.Image, max_side: int) -> Image.Image | None:
+    """A loaded image at least twice max_side, area-averaged by an integer factor to "L" or
+    "RGB" strip by strip (None when it is small, or a mode this does not handle).
+
+    Why: converting the mode at full resolution first (16-bit to 8-bit through float64,
+    RGBA composited onto white in several full-size copies) made a 36 MP PNG peak at
+    700-930 MB. Here only REDUCE_STRIP_ROWS output rows exist as floats at a time, and
+    transparency is composited per pixel before averaging (the same as averaging after)."""
+    width, height = img.size
+    factor = max(width, height) // max_side
+    mode = img.mode
+    if factor < 2 or not (mode in ("L", "RGB", "RGBA", "LA", "I") or mode.startswith("I;16")):
+        return None
+    out_w, out_h = math.ceil(width / factor), math.ceil(height / factor)
+    grey = mode not in ("RGB", "RGBA")
+    out = np.empty((out_h, out_w) if grey else (out_h, out_w, 3), dtype=np.uint8)
+    step = REDUCE_STRIP_ROWS * factor
+    for top in range(0, height, step):
+        strip = np.asarray(img.crop((0, top, width, min(height, top + step))))
+        values = _paper_values(strip, mode)
+        rows = math.ceil(values.shape[0] / factor)
+        pad = [(0, rows * factor - values.shape[0]), (0, out_w * factor - width)]
+        pad += [(0, 0)] * (values.ndim - 2)
+        values = np.pad(values, pad, mode="edge")
+        blocks = values.reshape(rows, factor, out_w, factor, *values.shape[2:])
+        mean = blocks.mean(axis=(1, 3))
+        out[top // factor : top // factor + rows] = np.clip(mean + 0.5, 0, 255).astype(np.uint8)
+    return Image.fromarray(out)
+
+
+def _paper_values(strip: NDArray[np.generic], mode: str) -> NDArray[np.float32]:
+    """0..255 float grey or RGB of a strip, transparent parts white (see _standard_mode)."""
+    values = strip.astype(np.float32)
+    if mode in ("I", "I;16", "I;16B", "I;16L", "I;16N") or mode.startswith("I;16"):
+        return values / 257.0
+    if mode in ("RGBA", "LA"):
+        alpha = values[..., -1:] / 255.0
+        flat = values[..., :-1] * alpha + WHITE * (1.0 - alpha)
+        return flat[..., 0] if mode == "LA" else flat
+    return values
 
 
 def _standard_mode(img: Image.Image) -> Image.Image:

@@ -1,10 +1,12 @@
 """The page stages, one module each, in the order a page flows through them:
-``binarize`` (grey page -> ink map, mask, scale) -> ``deskew`` -> ``fields`` (printed form
-frames found and removed from the ink, comb cells cut; it uses ``segment``'s box and glyph
-types) -> ``segment`` (package:
-components -> lines -> words -> character boxes) -> ``normalize`` (crop -> 32x32 glyph, the
-one normalization training uses too) -> ``recognize`` (glyphs -> probabilities -> readings
-with confusion flags and word context).
+``sheet`` (a sheet lying on a desk: found, rectified, the desk left out) -> ``binarize``
+(grey page -> ink map, mask, scale; with ``shadow``, the paper level follows a hard
+shadow's edge) -> ``orient`` (quarter turns, judged by the recognizer) -> ``deskew`` ->
+``fields`` (printed form frames found and removed from the ink, comb cells cut; it uses
+``segment``'s box and glyph types) -> ``segment`` (package: components -> lines -> words ->
+character boxes) -> ``normalize`` (crop -> 32x32 glyph, the one normalization training uses
+too) -> ``recognize`` (glyphs -> probabilities -> readings with confusion flags and word
+context).
 
 A stage imports only earlier stages' types and ``ocr.model`` (the recognizer that scores
 crops); never ``ocr.pipeline``, ``ocr.io``, ``ocr.training`` or ``ocr.synth``.

@@ -19,6 +19,8 @@ from numpy.typing import NDArray
 from PIL import Image
 from scipy import ndimage as ndi
 
+from ocr.stages.shadow import follow_hard_shadows
+
 FloatImage = NDArray[np.float32]
 BoolImage = NDArray[np.bool_]
 
@@ -114,6 +116,8 @@ class Binarized:
 
     ink: FloatImage
     mask: BoolImage
+    hard_shadow: bool = False
+    """The paper level had to follow a hard shadow's edge (see ``ocr.stages.shadow``)."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,8 @@ class PreparedPage:
     mask: BoolImage
     scale: Scale
     factor: float
+    hard_shadow: bool = False
+    """A hard cast shadow's edge crosses the page (binarization followed it)."""
 
 
 def to_grey(rgb_or_grey: NDArray[np.generic], block: int = 1) -> FloatImage:
@@ -249,7 +255,12 @@ def binarize(grey: FloatImage, scale: Scale | None = None) -> Binarized:
     ink map is d scaled by that ink level, zero outside the mask.
     """
     g = np.asarray(grey, dtype=np.float32)
-    bg = estimate_background(g, background_cell(scale, g.shape))
+    cell = background_cell(scale, g.shape)
+    bg = estimate_background(g, cell)
+    hard = False
+    if scale is not None:  # the final pass: stroke width known, the closing can be sized
+        shadowed = follow_hard_shadows(g, bg, cell, scale.stroke_width, scale.char_height)
+        bg, hard = shadowed.background, shadowed.hard_edge
     dark = 1.0 - g / np.maximum(bg, np.float32(1e-3))
     np.clip(dark, 0.0, 1.0, out=dark)
     # Paper statistics from a subsample: median and MAD are robust to the ink minority.
@@ -262,7 +273,7 @@ def binarize(grey: FloatImage, scale: Scale | None = None) -> Binarized:
     mask = hysteresis(dark, low, high)
     ink = np.clip(dark / max(ink_level, high), 0.0, 1.0)
     ink[~mask] = 0.0
-    return Binarized(ink=ink.astype(np.float32, copy=False), mask=mask)
+    return Binarized(ink=ink.astype(np.float32, copy=False), mask=mask, hard_shadow=hard)
 
 
 def hysteresis(dark: NDArray[np.floating], low: float, high: float) -> BoolImage:
@@ -384,4 +395,5 @@ def prepare_page(image: NDArray[np.generic]) -> PreparedPage:
             grey = resample(grey, f1)
         factor = grey.shape[1] / shape[1]
     final = binarize(grey, scale.scaled(factor / f0))
-    return PreparedPage(grey, final.ink, final.mask, estimate_scale(final.mask), factor)
+    scale = estimate_scale(final.mask)
+    return PreparedPage(grey, final.ink, final.mask, scale, factor, final.hard_shadow)

@@ -49,7 +49,7 @@ class Rotation:
         dy = np.asarray(ys, float) - self.centre_out[1]
         return c * dx - s * dy + self.centre_in[0], s * dx + c * dy + self.centre_in[1]
 
-    def box_to_input(self, box: tuple[int, int, int, int]) -> tuple[float, float, float, float]:
+    def box_to_input(self, box: tuple[float, float, float, float]) -> tuple[float, ...]:
         """Axis-aligned bounds, in input pixels, of an upright-page box's four corners."""
         x0, y0, x1, y1 = box
         xs, ys = self.to_input(np.array([x0, x1, x0, x1]), np.array([y0, y0, y1, y1]))
@@ -68,8 +68,9 @@ class Tilt:
     """All components of the mask, for segmentation to reuse when the page stays as it is."""
 
 
-def measure_tilt(page: PreparedPage) -> Tilt:
-    comps = find_components(page.mask)
+def measure_tilt(page: PreparedPage, comps: Components | None = None) -> Tilt:
+    """``comps``: the page's components when an earlier stage already found them."""
+    comps = comps if comps is not None else find_components(page.mask)
     parts = cap_parts(filter_components(comps, page.scale), DEFAULT_PARAMS.max_parts)
     degrees = float(np.rad2deg(estimate_skew(parts, page.scale, max_deg=MAX_DESKEW_DEG)))
     labels = np.fromiter((label for p in parts for label in p.labels), dtype=np.int32)

@@ -1,0 +1,83 @@
+"""Orientation: pages stored turned by quarter turns are found out and read upright."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from ocr.io.imageio import PageImage
+from ocr.model.store import Recognizer, load_model
+from ocr.pipeline import transcribe_page
+from ocr.stages.binarize import prepare_page
+from ocr.stages.orient import Orientation, QuarterTurn, find_orientation, turn_page
+from ocr.synth import SynthPage, SynthStyle, make_pages
+from ocr.textdist import cer
+
+STYLE = replace(SynthStyle(), lines=(4, 6), max_megapixels=1.2)
+
+
+@pytest.fixture(scope="module")
+def recognizer() -> Recognizer:
+    return load_model()
+
+
+@pytest.fixture(scope="module")
+def pages() -> list[SynthPage]:
+    return make_pages(3, writers=[1, 5, 9], seed=33, style=STYLE, source="builtin")
+
+
+@pytest.mark.parametrize("k", [0, 1, 2, 3])
+def test_box_on_the_turned_page_maps_back_exactly(k: int) -> None:
+    a = np.zeros((5, 7), dtype=bool)
+    a[1, 4] = True  # the pixel box (4, 1, 5, 2)
+    ys, xs = np.nonzero(np.rot90(a, k))
+    box = (float(xs[0]), float(ys[0]), float(xs[0] + 1), float(ys[0] + 1))
+    assert QuarterTurn(k, (5, 7)).box_to_input(box) == (4.0, 1.0, 5.0, 2.0)
+
+
+@pytest.mark.parametrize("k", [0, 1, 2, 3])
+def test_every_quarter_turn_is_found(pages, recognizer, k: int) -> None:
+    for page in pages:
+        prepared = prepare_page(np.ascontiguousarray(np.rot90(page.image, k)))
+        found = find_orientation(prepared, recognizer)
+        assert (found.quarter_turns + k) % 4 == 0, found.scores
+        assert found.glyphs >= 10
+
+
+def test_turn_page_is_a_pure_permutation(pages) -> None:
+    prepared = prepare_page(pages[0].image)
+    turned, turn = turn_page(prepared, Orientation(1, (), 0))
+    assert turned.mask.shape == prepared.mask.shape[::-1]
+    assert turned.mask.sum() == prepared.mask.sum()
+    assert turn.shape_in == prepared.mask.shape
+
+
+def test_a_sideways_page_reads_like_the_upright_one(pages, recognizer) -> None:
+    page = pages[1]
+    h, w = page.image.shape[:2]
+    upright = transcribe_page(PageImage("up", 0, 1, page.image, 1.0, (w, h), "0" * 64), recognizer)
+    side = np.ascontiguousarray(np.rot90(page.image, -1))  # stored turned clockwise
+    result = transcribe_page(PageImage("side", 0, 1, side, 1.0, (h, w), "0" * 64), recognizer)
+    assert result.rotation == 270  # turned back counter-clockwise = 270 clockwise
+    assert [x.code for x in result.warnings] == ["rotated"]
+    assert cer(result.text, page.text) <= cer(upright.text, page.text) + 0.02
+    # Boxes are in the sideways picture's pixels: the upright box (x0, y0, x1, y1) of an
+    # h-tall page lies at (h - y1, x0, h - y0, x1) after a clockwise quarter turn.
+    up = [c.box for ln in upright.lines for wd in ln.words for c in wd.characters]
+    got = [c.box for ln in result.lines for wd in ln.words for c in wd.characters]
+    expected = [[h - b[3], b[0], h - b[1], b[2]] for b in up]
+    hits = [min(np.abs(np.subtract(e, g)).max() for g in got) <= 3 for e in expected]
+    assert np.mean(hits) >= 0.9
+    assert upright.rotation == 0 and upright.warnings == []
+
+
+def test_line_direction_follows_the_text_lines(pages) -> None:
+    from ocr.stages.orient import glyph_components, line_direction
+    from ocr.stages.segment import find_components
+
+    for k, want in ((0, "horizontal"), (1, "vertical"), (2, "horizontal")):
+        prepared = prepare_page(np.ascontiguousarray(np.rot90(pages[0].image, k)))
+        comps = find_components(prepared.mask)
+        assert line_direction(glyph_components(prepared, comps)) == want
