@@ -376,3 +376,28 @@ def test_rule_pieces_join_across_an_empty_gap_not_across_a_label() -> None:
     top = [r for r in rows if r[0] < 250]
     assert len(top) == 1 and top[0][1] <= 102 and top[0][2] >= 798, top
     assert len([r for r in rows if r[0] > 250]) == 2
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (5, 300), (20, 20)])
+def test_tiny_pictures_have_no_fields_and_stay_blank_pages(shape: tuple[int, int]) -> None:
+    """A 1 x 1 picture once crashed the stage (an internal error instead of blank-page)."""
+    from ocr.io.imageio import InputError, PageImage
+    from ocr.model.store import DEFAULT_MODEL_DIR, load_model
+    from ocr.pipeline import transcribe_page
+
+    grey = np.ones(shape, dtype=np.float32)
+    found = find_fields(grey, np.zeros_like(grey), np.zeros(shape, dtype=bool), SCALE)
+    assert found.fields == []
+    pixels = np.full((*shape, 3), 255, dtype=np.uint8)
+    page = PageImage(
+        source="tiny.png",
+        sha256="0" * 64,
+        page_index=0,
+        page_count=1,
+        pixels=pixels,
+        scale=1.0,
+        original_size=(shape[1], shape[0]),
+    )
+    with pytest.raises(InputError) as e:
+        transcribe_page(page, load_model(DEFAULT_MODEL_DIR))
+    assert e.value.error_type == "blank-page"

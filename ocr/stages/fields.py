@@ -188,6 +188,9 @@ class FieldsFound:
     """Printed pixels removed from the mask."""
 
 
+MIN_SIDE_PX: int = 16
+"""Images with a shorter side have no room for a field and are left as they are."""
+
 POOL: int = 2
 """Rules are searched on the faint map OR-pooled by this factor in both directions: a thin
 line survives pooling, and the long-run search costs a quarter."""
@@ -602,6 +605,8 @@ def find_fields(
     params: FieldParams = DEFAULT_FIELD_PARAMS,
 ) -> FieldsFound:
     """Find every printed field, remove the printed lines, cut the comb cells."""
+    if min(grey.shape) < MIN_SIDE_PX or max(grey.shape) < params.min_rule_ch * scale.char_height:
+        return FieldsFound([], ink, mask)  # too small to hold a rule (a 1 x 1 picture)
     dark = darkness(grey, scale, params)
     faint = (dark > params.faint_dark) | mask
     rules = join_pieces(find_rules(faint, dark, scale, params), mask, scale, params)
