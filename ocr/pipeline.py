@@ -22,7 +22,7 @@ from ocr.model.classes import CLASS_INDEX, CLASSES, CONFUSABLE_PAIRS
 from ocr.model.store import Recognizer
 from ocr.stages.binarize import PreparedPage, prepare_page
 from ocr.stages.deskew import MIN_DESKEW_DEG, measure_tilt, rotate_page
-from ocr.stages.fields import FieldsFound, find_fields, split_print
+from ocr.stages.fields import FieldsFound, find_fields
 from ocr.stages.orient import Orientation, find_orientation, turn_page
 from ocr.stages.recognize import (
     FLAG_MARGIN,
@@ -44,6 +44,7 @@ from ocr.stages.segment import (
     segment,
 )
 from ocr.stages.sheet import SheetSearch, clear_outside, find_sheet, rectify
+from ocr.stages.smallprint import split_print
 from schemas.page import (
     Alternative,
     Character,

@@ -2,8 +2,9 @@
 ``sheet`` (a sheet lying on a desk: found, rectified, the desk left out) -> ``binarize``
 (grey page -> ink map, mask, scale; with ``shadow``, the paper level follows a hard
 shadow's edge) -> ``orient`` (quarter turns, judged by the recognizer) -> ``deskew`` ->
-``fields`` (printed form frames found and removed from the ink, comb cells cut; it uses
-``segment``'s box and glyph types) -> ``segment`` (package: components -> lines -> words ->
+``fields`` (printed form frames found and removed from the ink, comb cells cut; constants in
+``fieldparams``; it uses ``segment``'s box and glyph types; ``smallprint`` sets labels apart
+to be read at their own scale) -> ``segment`` (package: components -> lines -> words ->
 character boxes) -> ``normalize`` (crop -> 32x32 glyph, the one normalization training uses
 too) -> ``recognize`` (glyphs -> probabilities -> readings with confusion flags and word
 context).
