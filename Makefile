@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck install schemas bench clean model redis tools lock stack stack-down
+.PHONY: demo test lint typecheck install schemas bench clean model fonts redis tools lock stack stack-down
 MODEL_VERSION ?= $(shell date -u +%Y.%m.%d)
 
 $(STAMP): pyproject.toml
@@ -51,14 +51,21 @@ schemas: $(STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
+# Printed capitals for training only (form labels); the runtime needs no fonts. Debian, as root.
+FONTS_DIR ?= /usr/share/fonts/truetype
+fonts:
+	test -f $(FONTS_DIR)/dejavu/DejaVuSans.ttf -a -f $(FONTS_DIR)/liberation/LiberationSans-Regular.ttf \
+	  || (apt-get update && apt-get install -y fonts-dejavu-core fonts-dejavu-extra fonts-liberation)
+
 # Retrain the shipped model from ../shared/data (about 6 minutes on 2 cores); see the model card.
 DATA ?= ../shared/data
-model: $(STAMP)
+model: $(STAMP) fonts
 	$(BIN)/scanscribe train \
 	  --data emnist:$(DATA)/emnist/byclass-test \
 	  --data chars74k:$(DATA)/chars74k/strokes-writers-00-39.json \
 	  --data emnist:$(DATA)/emnist/balanced-slice/X_train_103680_to_112799.webp \
 	  --data mat:$(DATA)/nist26/nist26_valid.mat \
+	  --data fonts:$(FONTS_DIR) \
 	  --name scanscribe-default --version $(MODEL_VERSION) --out ocr/models/default
 
 # Pin the image's runtime dependencies from this venv (deploy/requirements.lock).

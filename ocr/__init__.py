@@ -1,6 +1,7 @@
 """The scanscribe engine: pure NumPy, SciPy, scikit-image and Pillow (no Celery, no boto3).
 
 Top level: ``pipeline`` (one page through every stage, :class:`PageContext` timing them),
+``forms`` (fields as data: characters assigned to form fields, labels, templates),
 ``batch`` (the batch core: output names, outcomes, the local writer), ``localpool`` (the
 ``--jobs`` process pool), ``cli`` (the local commands), ``datapath`` (where the
 development data lives), ``textdist`` (CER). Packages by role: ``io`` (bytes in, documents

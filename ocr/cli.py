@@ -41,7 +41,7 @@ def add_train(sub: argparse._SubParsersAction) -> None:
         action="append",
         required=True,
         metavar="KIND:PATH",
-        help="dataset; KIND is mat, emnist, chars74k, folder or npz (repeatable)",
+        help="dataset; KIND is mat, emnist, chars74k, folder, npz or fonts (repeatable)",
     )
     p.add_argument("--out", required=True, type=Path, help="model directory to write")
     p.add_argument("--hidden", type=_int_tuple, default=d.arch.hidden, help="hidden sizes")
@@ -168,7 +168,7 @@ def add_evaluate(sub: argparse._SubParsersAction) -> None:
         required=True,
         metavar="KIND:PATH",
         action="append",
-        help="dataset; KIND is mat, emnist, chars74k, folder or npz (repeatable)",
+        help="dataset; KIND is mat, emnist, chars74k, folder, npz or fonts (repeatable)",
     )
     p.add_argument(
         "--split",
@@ -255,6 +255,26 @@ def add_transcribe(sub: argparse._SubParsersAction) -> None:
         "--model", type=Path, default=None, metavar="DIR", help="model directory (default: shipped)"
     )
     p.add_argument("--no-context", action="store_true", help="no letter/digit word context")
+    p.add_argument(
+        "--fields",
+        action="store_true",
+        help="read printed form fields (comb cells, boxes, underlines) into each result's "
+        "fields; implied by --template and --fields-csv",
+    )
+    p.add_argument(
+        "--template",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="form template (JSON, see `scanscribe template`): every page gets its fields",
+    )
+    p.add_argument(
+        "--fields-csv",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also write the pages' form fields as CSV: a row per page, a column per label",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
     p.set_defaults(func=cmd_transcribe)
 
@@ -268,7 +288,9 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         collect_inputs,
         run_batch,
     )
+    from ocr.forms import TemplateField, load_template
     from ocr.io.export import to_hocr
+    from ocr.io.fieldtable import FieldRow, field_row, write_fields_csv
     from ocr.model.store import DEFAULT_MODEL_DIR, ModelError, read_manifest
     from ocr.pipeline import PipelineOptions
 
@@ -296,13 +318,25 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     if not items:
         print("scanscribe transcribe: no input files found", file=sys.stderr)
         return EXIT_USAGE
+    template: tuple[TemplateField, ...] = ()
+    if args.template is not None:
+        try:
+            template = tuple(load_template(args.template))
+        except ValueError as e:
+            print(f"scanscribe transcribe: {e}", file=sys.stderr)
+            return EXIT_USAGE
     opts = BatchOptions(
         out_dir=args.out,
         fmt=args.format,
         overlay=args.overlay,
         model_dir=args.model,
-        pipeline=PipelineOptions(context=not args.no_context),
+        pipeline=PipelineOptions(
+            context=not args.no_context,
+            template=template,
+            fields=args.fields or template is not None or args.fields_csv is not None,
+        ),
     )
+    table: list[FieldRow] = []
     show = not args.quiet and len(items) > 1
     from tqdm import tqdm
 
@@ -321,6 +355,8 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
             assert r is not None
             chars += r.stats.characters
             flagged += r.stats.flagged
+            if args.fields_csv is not None:
+                table.append(field_row(r))
             if args.out is None:
                 if args.format == "json":
                     print(r.model_dump_json())
@@ -331,6 +367,8 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
                         print(f"==> {r.source.path_or_uri} page {r.source.page_index + 1} <==")
                     print(r.text)
     bar.close()
+    if args.fields_csv is not None:
+        write_fields_csv(args.fields_csv, table)
     seconds = time.perf_counter() - start
     if not args.quiet:
         print(
@@ -339,6 +377,48 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return EXIT_OK if failed == 0 else EXIT_FAILED
+
+
+def add_template(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "template",
+        help="write a starting form template from one filled or blank form",
+        description="Find the printed fields of PAGE (its first page) and write a template: "
+        "each field's label as read and its box as fractions (0..1) of the sheet. Edit the "
+        "labels, drop or add fields, then pass it to `scanscribe transcribe --template`.",
+    )
+    p.add_argument("page", type=Path, metavar="PAGE")
+    p.add_argument("--out", type=Path, default=None, metavar="FILE", help="default: stdout")
+    p.add_argument(
+        "--model", type=Path, default=None, metavar="DIR", help="model directory (default: shipped)"
+    )
+    p.set_defaults(func=cmd_template)
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from ocr.forms import template_from
+    from ocr.io.imageio import InputError, read_pages
+    from ocr.model.store import DEFAULT_MODEL_DIR, ModelError, load_model
+    from ocr.pipeline import PipelineOptions, transcribe_page
+
+    try:
+        recognizer = load_model(args.model or DEFAULT_MODEL_DIR)
+        page = next(read_pages(args.page))
+        result = transcribe_page(page, recognizer, PipelineOptions(fields=True))
+    except (ModelError, InputError, OSError) as e:
+        print(f"scanscribe template: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    if not result.fields:
+        print(f"scanscribe template: {args.page}: no printed fields found", file=sys.stderr)
+        return EXIT_FAILED
+    text = json.dumps(template_from(result.fields, page.original_size), indent=2) + "\n"
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        tmp = args.out.with_name(args.out.name + ".tmp")
+        tmp.write_text(text)
+        tmp.replace(args.out)
+    return EXIT_OK
 
 
 def add_demo(sub: argparse._SubParsersAction) -> None:
@@ -410,6 +490,7 @@ def build_parser(
     add_train(sub)
     add_evaluate(sub)
     add_transcribe(sub)
+    add_template(sub)
     add_demo(sub)
     if extra is not None:
         extra(sub)

@@ -16,11 +16,13 @@ from typing import Protocol, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
+from ocr.forms import Frame, TemplateField, apply_template, build_fields, reading_text
 from ocr.io.imageio import InputError, PageImage
 from ocr.model.classes import CLASS_INDEX, CLASSES, CONFUSABLE_PAIRS, NOT_CHAR_INDEX, NUM_CLASSES
 from ocr.model.store import Recognizer
 from ocr.stages.binarize import PreparedPage, estimate_scale, prepare_page
 from ocr.stages.deskew import MIN_DESKEW_DEG, measure_tilt, rotate_page
+from ocr.stages.fields import FieldsFound, find_fields
 from ocr.stages.orient import Orientation, find_orientation, turn_page
 from ocr.stages.recognize import (
     FLAG_MARGIN,
@@ -46,10 +48,12 @@ from ocr.stages.segment import Line as LayoutLine
 from ocr.stages.segment import Word as LayoutWord
 from ocr.stages.shapes import remove_nested_shapes
 from ocr.stages.sheet import SheetSearch, clear_outside, find_sheet, rectify
+from ocr.stages.smallprint import split_print
 from schemas.page import (
     Alternative,
     Character,
     ConfusionFlag,
+    FormField,
     Line,
     ModelInfo,
     PageResult,
@@ -86,6 +90,13 @@ class PipelineOptions:
     """Apply the letter/digit word-context rules."""
     segment: SegmentParams = DEFAULT_PARAMS
     """Segmentation constants (:class:`ocr.stages.segment.SegmentParams`)."""
+    fields: bool = False
+    """Find printed form fields (boxes, comb cells, underlines), remove their lines and read
+    them as fields. Off unless asked for (``--fields``, ``--template``, ``--fields-csv``):
+    on ruled notebook paper the fields stage took the rules for underline fields."""
+    template: tuple[TemplateField, ...] = ()
+    """Named field regions of one form (:func:`ocr.forms.load_template`): every page then has
+    exactly these fields."""
 
 
 @dataclass
@@ -146,7 +157,7 @@ def drop_clutter(layout: Layout, probs: dict[int, NDArray[np.float32]]) -> tuple
                 words.append(LayoutWord(chars))
         if words:
             lines.append(LayoutLine(words))
-    return Layout(lines, layout.scale), len(clutter)
+    return replace(layout, lines=lines), len(clutter)
 
 
 class BoxMap(Protocol):
@@ -316,6 +327,108 @@ def page_warnings(
     return out
 
 
+def read_frames(
+    found: FieldsFound,
+    probs: dict[int, NDArray[np.float32]],
+    recognizer: Recognizer,
+    maps: Sequence[BoxMap],
+    size: tuple[int, int],
+    options: PipelineOptions,
+) -> list[Frame]:
+    """The found fields in original pixels; a comb's cells read one character each, with
+    the word context applied to each run of filled cells."""
+    pairs = confusable_pairs(recognizer)
+    frames: list[Frame] = []
+    for k, f in enumerate(found.fields):
+        box = to_original(CharBox(f.x0, f.y0, f.x1, f.y1, "char", _NO_MASK), maps, size)
+        if f.kind != "comb":
+            frames.append(Frame(f.kind, box))
+            continue
+        cells = found.cell_glyphs.get(k, [])
+        readings: list[Reading | None] = [
+            read_char(probs[id(g.box)][:NUM_CLASSES], pairs, options.flag_margin) if g else None
+            for g in cells
+        ]
+        if options.context:
+            runs: list[list[int]] = [[]]
+            for i, r in enumerate(readings):
+                if r is None:
+                    runs.append([])
+                else:
+                    runs[-1].append(i)
+            runs = [r for r in runs if r]
+            ctx = apply_context(
+                [[readings[i] for i in run] for run in runs],  # type: ignore[misc]
+                [[probs[id(cells[i].box)][:NUM_CLASSES] for i in run] for run in runs],  # type: ignore[union-attr]
+                [False] * len(runs),
+            )
+            for run, rs in zip(runs, ctx, strict=True):
+                for i, r in zip(run, rs, strict=True):
+                    readings[i] = r
+        chars: list[Character | None] = [
+            character(r, to_original(g.box, maps, size)) if r and g else None
+            for r, g in zip(readings, cells, strict=True)
+        ]
+        frames.append(Frame("comb", box, len(cells), chars))
+    return frames
+
+
+_NO_MASK = np.zeros((0, 0), dtype=bool)
+
+PRINT_PAD: float = 0.4
+"""A line of print is cut from the page with this many print heights around it."""
+
+
+@dataclass(frozen=True)
+class Shifted:
+    """Undoes a crop: a box on the crop -> the same box on the image it was cut from."""
+
+    dx: float
+    dy: float
+
+    def box_to_input(self, box: tuple[float, float, float, float]) -> tuple[float, ...]:
+        x0, y0, x1, y1 = box
+        return (x0 + self.dx, y0 + self.dy, x1 + self.dx, y1 + self.dy)
+
+
+@dataclass
+class PrintRead:
+    """One line of small print segmented again from the page at its own scale."""
+
+    layout: Layout
+    glyphs: list[Glyph]
+    maps: list[BoxMap]
+    """From the crop's working pixels back to the image it was cut from, last step first."""
+
+
+def read_print(
+    pixels: NDArray[np.uint8],
+    boxes: list[tuple[int, int, int, int]],
+    height: float,
+    factor: float,
+    score: Callable[[list[NDArray[np.float32]]], NDArray[np.float32]] | None,
+    options: PipelineOptions,
+) -> list[PrintRead]:
+    """Each line of print (working-px ``boxes``, letters ``height`` px tall there) cut from
+    the image the page was prepared from and prepared again, so its letters reach the working
+    character height instead of the dozen pixels they have at the handwriting's resolution."""
+    out: list[PrintRead] = []
+    hgt, wid = pixels.shape[:2]
+    pad = PRINT_PAD * height
+    for x0, y0, x1, y1 in boxes:
+        a = max(0, int((x0 - pad) / factor))
+        b = max(0, int((y0 - pad) / factor))
+        c = min(wid, int(np.ceil((x1 + pad) / factor)))
+        d = min(hgt, int(np.ceil((y1 + pad) / factor)))
+        if c - a < 4 or d - b < 4:
+            continue
+        crop = prepare_page(pixels[b:d, a:c])
+        layout = segment(crop.mask, crop.ink, crop.scale, score, params=options.segment)
+        maps: list[BoxMap] = [Resampled(crop.factor), Shifted(a, b)]
+        out.append(PrintRead(layout, cut_glyphs(crop.ink, layout), maps))
+    return out
+
+
 def transcribe_page(
     page: PageImage, recognizer: Recognizer, options: PipelineOptions | None = None
 ) -> PageResult:
@@ -363,6 +476,26 @@ def transcribe_page(
     if shapes.drawings:
         prepared = replace(prepared, ink=shapes.ink, mask=shapes.mask)
         level_comps = None
+    found = FieldsFound([], prepared.ink, prepared.mask)
+    if options.fields or options.template:
+        found = ctx.run(
+            "fields", find_fields, prepared.grey, prepared.ink, prepared.mask, prepared.scale
+        )
+        if found.fields:
+            prepared = replace(prepared, ink=found.ink, mask=found.mask)
+            level_comps = None
+    prints: list[PrintRead] = []
+    # Print is cut from the image binarized (sheet rectified or not), so only when no turn or
+    # rotation came after binarization: working px are then that image's px times the factor.
+    if found.fields and len(maps) == (3 if search.sheet is not None else 2):
+        parts = ctx.run("print", split_print, prepared.mask, prepared.scale)
+        if parts is not None:
+            hand, boxes, height = parts
+            ink = np.where(hand, prepared.ink, np.float32(0)).astype(np.float32)
+            prepared = replace(prepared, mask=hand, ink=ink)
+            prints = ctx.run(
+                "print-read", read_print, pixels, boxes, height, prepared.factor, score, options
+            )
     layout = ctx.run(
         "segment",
         segment,
@@ -374,29 +507,49 @@ def transcribe_page(
         params=options.segment,
     )
     glyphs = ctx.run("crop", cut_glyphs, prepared.ink, layout)
+    page_glyphs = len(glyphs)  # the page's own glyphs; field cells and print come after
+    glyphs += [g for cells in found.cell_glyphs.values() for g in cells if g is not None]
+    glyphs += [g for pr in prints for g in pr.glyphs]
     blank = InputError(
         "blank-page", f"{page.source}: page {page.page_index + 1} has no handwriting"
     )
-    if not glyphs:
+    if not glyphs and not found.fields:
         raise blank
-    probs = ctx.run("recognize", classify, [g.crop for g in glyphs], recognizer)
+    probs = (
+        ctx.run("recognize", classify, [g.crop for g in glyphs], recognizer)
+        if glyphs
+        else np.zeros((0, len(CLASSES)), dtype=np.float32)
+    )
     by_box = probs_by_box(glyphs, probs)
     layout, dropped = drop_clutter(layout, by_box)
-    if dropped == len(glyphs):
+    if page_glyphs and dropped == page_glyphs and not found.fields and not prints:
         raise blank
     clutter_warnings = []
-    if dropped >= CLUTTER_WARN_MIN and dropped >= CLUTTER_WARN_SHARE * len(glyphs):
+    if dropped >= CLUTTER_WARN_MIN and dropped >= CLUTTER_WARN_SHARE * page_glyphs:
         clutter_warnings.append(
             PageWarning(
                 code="many-clutter-rejected",
-                message=f"{dropped} of {len(glyphs)} shapes were not read as characters "
+                message=f"{dropped} of {page_glyphs} shapes were not read as characters "
                 "(texture, drawings or rules): check the page",
             )
         )
-    lines = ctx.run(
-        "decode", decode, layout, by_box, recognizer, maps[::-1], page.original_size, options
-    )
+    size = page.original_size
+    back = maps[::-1]
+    lines = ctx.run("decode", decode, layout, by_box, recognizer, back, size, options)
+    before = back[1:]  # the steps before binarization: a print crop maps back through them
+    for pr in prints:
+        lines += decode(pr.layout, by_box, recognizer, [*pr.maps, *before], size, options)
+    if prints:
+        lines.sort(key=lambda ln: (ln.box[1] + ln.box[3], ln.box[0]))
+    fields: list[FormField] = []
+    if found.fields or options.template:
+        frames = read_frames(found, by_box, recognizer, back, size, options)
+        fields, lines = build_fields(lines, frames)
+        if options.template:
+            fields = apply_template(list(options.template), fields, lines, size)
+    text = reading_text(lines, fields) if fields else "\n".join(ln.text for ln in lines)
     chars = [c for ln in lines for w in ln.words for c in w.characters if c.text != "."]
+    chars += [c for f in fields for c in f.characters]
     ctx.timings_ms["total"] = round((time.perf_counter() - start) * 1000, 2)
     m = recognizer.manifest
     return PageResult(
@@ -409,14 +562,15 @@ def transcribe_page(
             page_count=page.page_count,
         ),
         model=ModelInfo(name=m.name, version=m.version, sha256=m.model_sha256),
-        text="\n".join(ln.text for ln in lines),
+        text=text,
         lines=lines,
+        fields=fields,
         stats=PageStats(
             characters=len(chars),
             mean_confidence=float(np.mean([c.confidence for c in chars])) if chars else None,
             flagged=sum(c.flag is not None for c in chars),
             lines=len(lines),
-            words=sum(len(ln.words) for ln in lines),
+            words=sum(len(ln.words) for ln in lines) + sum(len(f.value.split()) for f in fields),
         ),
         timings_ms=ctx.timings_ms,
         created_at=datetime.now(UTC),

@@ -151,6 +151,41 @@ class Line(BaseModel):
     words: list[Word]
 
 
+FIELD_FLAG_CONFIDENCE: float = 0.5
+"""A field whose least sure character is below this is flagged for review."""
+
+
+class FormField(BaseModel):
+    """One form field: a printed box row, single box or underline, its printed label and the
+    handwriting in it. Present even when empty (``value`` "")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(
+        description="the printed text just left of or above the field (or the template's "
+        'name); "" when none was found'
+    )
+    value: str = Field(
+        description="the handwriting in the field; in comb rows an empty cell between filled "
+        "ones is a space, trailing empty cells are nothing"
+    )
+    kind: Literal["comb", "box", "underline", "template"] = Field(
+        description="comb: one character per cell; box: one long box; underline: a rule "
+        "written on; template: a region of the template where no printed frame was found"
+    )
+    box: Box = Field(description="the printed frame (underline: the rule and the space above)")
+    label_box: Box | None = Field(default=None, description="None when no label was found")
+    cells: int | None = Field(default=None, ge=1, description="comb cells; None for other kinds")
+    characters: list[Character] = Field(description="the value's characters, in reading order")
+    min_confidence: Probability | None = Field(
+        description="the lowest character confidence; None for an empty field"
+    )
+    flagged: bool = Field(
+        description="a character is flagged, or the lowest confidence is below "
+        "FIELD_FLAG_CONFIDENCE, or no label was found: worth a human look"
+    )
+
+
 class SourceInfo(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -196,8 +231,14 @@ class PageResult(BaseModel):
     kind: Literal["page"] = "page"
     source: SourceInfo
     model: ModelInfo
-    text: str = Field(description='full text: "\\n" between lines, spaces between words')
-    lines: list[Line]
+    text: str = Field(
+        description='full text in reading order, fields\' labels and values included: "\\n" '
+        "between lines, spaces between words"
+    )
+    lines: list[Line] = Field(description="lines of writing and print outside fields")
+    fields: list[FormField] = Field(
+        default=[], description="form fields, top to bottom; [] on a page without any"
+    )
     stats: PageStats
     timings_ms: dict[str, float] = Field(description="wall time per pipeline stage")
     created_at: datetime

@@ -177,7 +177,7 @@ def test_registry_lists_every_loader_and_loaders_do_not_import_it() -> None:
 
     from ocr.training import datasets
 
-    assert set(datasets.KINDS) == {"mat", "emnist", "chars74k", "folder", "npz"}
+    assert set(datasets.KINDS) == {"mat", "emnist", "chars74k", "folder", "npz", "fonts"}
     folder = Path(datasets.__file__).parent
     for path in folder.glob("*.py"):
         if path.name == "__init__.py":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
-from schemas.page import Character, PageError, PageResult, Word
+from schemas.page import Character, FormField, Line, PageError, PageResult, Word
 
 HOCR_CAPABILITIES = "ocr_page ocr_line ocrx_word ocrx_cinfo ocrp_wconf"
 """The hOCR elements and properties this output uses (the ``ocr-capabilities`` meta)."""
@@ -60,6 +60,39 @@ def _cinfo(char: Character) -> str:
     return f'<span class="ocrx_cinfo" title="{_attr(title)}">{escape(char.text)}</span>'
 
 
+def field_line(f: FormField) -> Line:
+    """A form field's value as a line of words (its spaces split the characters), so hOCR
+    carries the fields' characters too: they are not in ``PageResult.lines``."""
+    groups: list[list[Character]] = [[]]
+    it = iter(f.characters)
+    for ch in f.value:
+        if ch == " ":
+            groups.append([])
+        else:
+            groups[-1].append(next(it))
+    words = [
+        Word(
+            text="".join(c.text for c in g),
+            box=[
+                min(c.box[0] for c in g),
+                min(c.box[1] for c in g),
+                max(c.box[2] for c in g),
+                max(c.box[3] for c in g),
+            ],
+            characters=g,
+        )
+        for g in groups
+        if g
+    ]
+    box = [
+        min(w.box[0] for w in words),
+        min(w.box[1] for w in words),
+        max(w.box[2] for w in words),
+        max(w.box[3] for w in words),
+    ]
+    return Line(text=" ".join(w.text for w in words), box=box, words=words)
+
+
 def to_hocr(result: PageResult) -> str:
     """An hOCR 1.2 XHTML document: page > line > word > character (ocrx_cinfo)."""
     source = result.source
@@ -84,7 +117,11 @@ def to_hocr(result: PageResult) -> str:
         "<body>",
         f'<div class="ocr_page" id="page_{page_no + 1}" title="{_attr(page_title)}">',
     ]
-    for li, line in enumerate(result.lines, start=1):
+    lines = sorted(
+        [*result.lines, *(field_line(f) for f in result.fields if f.characters)],
+        key=lambda ln: ((ln.box[1] + ln.box[3]) / 2, ln.box[0]),
+    )
+    for li, line in enumerate(lines, start=1):
         line_id = f"line_{page_no + 1}_{li}"
         out.append(f'<span class="ocr_line" id="{line_id}" title="{_bbox(line.box)}">')
         words = []

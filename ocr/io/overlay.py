@@ -80,7 +80,9 @@ def _faded_rgb(image: NDArray[np.uint8]) -> Image.Image:
 
 
 def _characters(result: PageResult) -> list[Character]:
-    return [c for line in result.lines for word in line.words for c in word.characters]
+    """Every character read: the lines' and the form fields' (which are not in the lines)."""
+    chars = [c for line in result.lines for word in line.words for c in word.characters]
+    return chars + [c for f in result.fields for c in f.characters]
 
 
 def _wrap(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: float) -> list[str]:
@@ -121,7 +123,10 @@ def _panel_lines(result: PageResult) -> list[tuple[str, Colour]]:
     ]
     for i, line in enumerate(result.lines, start=1):
         rows.append((f"{i}: {line.text}", PANEL_TEXT))
-    if not result.lines:
+    for f in result.fields:
+        colour = FLAG_COLOUR if f.flagged else PANEL_TEXT
+        rows.append((f"[{f.label or '?'}] {f.value}", colour))
+    if not result.lines and not result.fields:
         rows.append(("(no text found)", PANEL_TEXT))
     flagged = [
         (i, word, char)

@@ -2,9 +2,12 @@
 ``sheet`` (a sheet lying on a desk: found, rectified, the desk left out) -> ``binarize``
 (grey page -> ink map, mask, scale; with ``shadow``, the paper level follows a hard
 shadow's edge) -> ``orient`` (quarter turns, judged by the recognizer) -> ``deskew`` ->
-``segment`` (package: components -> lines -> words -> character boxes) -> ``normalize``
-(crop -> 32x32 glyph, the one normalization training uses too) -> ``recognize`` (glyphs ->
-probabilities -> readings with confusion flags and word context).
+``fields`` (printed form frames found and removed from the ink, comb cells cut; constants in
+``fieldparams``; it uses ``segment``'s box and glyph types; ``smallprint`` sets labels apart
+to be read at their own scale) -> ``segment`` (package: components -> lines -> words ->
+character boxes) -> ``normalize`` (crop -> 32x32 glyph, the one normalization training uses
+too) -> ``recognize`` (glyphs -> probabilities -> readings with confusion flags and word
+context).
 
 A stage imports only earlier stages' types and ``ocr.model`` (the recognizer that scores
 crops); never ``ocr.pipeline``, ``ocr.io``, ``ocr.training`` or ``ocr.synth``.

@@ -78,7 +78,9 @@ def confusable_pairs(recognizer: Recognizer | None) -> set[frozenset[str]]:
 def read_char(
     probs: NDArray[np.floating], pairs: set[frozenset[str]], margin: float = FLAG_MARGIN
 ) -> Reading:
-    """Best class, top-k alternatives, and a low-margin flag for a confusable pair."""
+    """Best class, top-k alternatives, and a low-margin flag for a confusable pair. Only the
+    36 characters are read: a 37th "not a character" output is the pipeline's to judge."""
+    probs = probs[: len(CLASSES)]
     order = np.argsort(probs)[::-1][:TOP_K]
     alts = [(CLASSES[i], float(probs[i])) for i in order]
     best, p_best = alts[0]

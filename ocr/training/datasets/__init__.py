@@ -15,6 +15,7 @@ from ocr.training.datasets.base import Dataset, file_sha256
 from ocr.training.datasets.chars74k import load_chars74k
 from ocr.training.datasets.emnist import load_emnist
 from ocr.training.datasets.folder import load_folder
+from ocr.training.datasets.fonts import load_fonts
 from ocr.training.datasets.mat import load_mat
 from ocr.training.datasets.npzdata import load_npz
 
@@ -24,6 +25,7 @@ LOADERS: dict[str, Callable[[Path], Dataset]] = {
     "chars74k": load_chars74k,
     "folder": load_folder,
     "npz": load_npz,
+    "fonts": load_fonts,
 }
 KINDS = tuple(LOADERS)
 

@@ -1,0 +1,117 @@
+"""Every tuned constant of the fields stage (:mod:`ocr.stages.fields`) in one frozen,
+documented place: lengths in character heights (ch) or stroke widths (sw) of the page's
+:class:`ocr.stages.binarize.Scale`, shares as fractions of what the docstring names. Pass a
+modified copy (``dataclasses.replace(DEFAULT_FIELD_PARAMS, ...)``) to vary one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldParams:
+    """Where straight ink is a printed frame; units in the field names."""
+
+    faint_dark: float = 0.1
+    """Darkness (1 - grey / paper) above which a pixel may belong to a printed line: low
+    enough for light drop-out red or blue, well above paper noise."""
+
+    background_ch: float = 1.5
+    """Background cell (ch) for the darkness map: larger than the binarization's, since a
+    thin rule needs no fine paper estimate."""
+
+    min_rule_ch: float = 2.5
+    """A horizontal rule is at least this long (ch); the longest stroke of a capital is ~1 ch."""
+
+    tilt_slack_sw: float = 0.7
+    """Vertical slack (sw) around a rule, so a line tilted by a degree or two still has long
+    runs."""
+
+    max_thickness_ch: float = 0.2
+    """A printed line is at most this thick (ch)... (pen strokes are as thin, but the pen's
+    straight runs are short)"""
+
+    max_thickness_sw: float = 1.6
+    """...or this many sw, whichever is more: on a form of small print the character height
+    measured is the print's, and a heavy 0.4 mm rule outweighs it."""
+
+    bridge_ch: float = 0.0
+    """Gaps up to this long (ch) in a rule are bridged: a light, thin drop-out line loses
+    contrast in places when the page is resampled to the working resolution."""
+
+    straight_share: float = 0.8
+    """At least this share of a rule's pixels lie on its fitted line, and of its columns
+    hold line pixels (a row of print run together by the pooling does neither)."""
+
+    join_gap_ch: float = 4.0
+    """Pieces of one rule are joined across gaps up to this long (ch)..."""
+
+    join_ink_share: float = 0.2
+    """...when at most this share of the gap's columns has ink within half a ch of the line."""
+
+    side_ink_share: float = 0.35
+    """Just beside a rule (above or below) at most this share of its columns is ink: the
+    feet of printed letters line up straight, but their stems rise from most columns."""
+
+    box_height_ch: tuple[float, float] = (0.7, 3.5)
+    """Distance between a box row's top and bottom rules (ch)."""
+
+    divider_fill: float = 0.85
+    """A column is a divider (box edge) when this share of the inner height between the two
+    rules is line-dark: the writer fills 55-80 % of a cell, the printer 100 %."""
+
+    ruled_min_lines: int = 6
+    """A stack of at least this many aligned, evenly spaced free rules is lined paper."""
+
+    ruled_align_ch: float = 1.0
+    """Rules of one stack start and end within this many ch of each other..."""
+
+    ruled_step_spread: float = 0.15
+    """...and their spacing varies by at most this share of its mean (standard deviation)."""
+
+    print_max_ch: float = 0.62
+    """Ink components at most this tall (ch) may be small print (labels are printed at
+    0.4-0.9 of the writing's height)..."""
+
+    print_min_ch: float = 0.2
+    """...and at least this tall (smaller are specks and punctuation)..."""
+
+    print_clear_ch: float = 0.35
+    """...when no taller ink lies within this many ch of them..."""
+
+    print_min_parts: int = 8
+    """...and there are at least this many of them on the page."""
+
+    min_cell_ch: float = 0.4
+    """Cells narrower than this (ch) are not cells (two dividers closer are one edge)."""
+
+    cell_merge: float = 0.65
+    """An interval between dividers narrower than this share of the row's median cell is half
+    a cell split by a handwritten stroke taken for a divider: its two halves are merged."""
+
+    underline_room_ch: float = 1.6
+    """An underline field holds writing up to this many ch above its rule."""
+
+    cross_reach_sw: float = 1.5
+    """A line pixel is ink when the mask has ink within this many sw beyond both sides of the
+    line (a stroke crossing it)."""
+
+    darker_than_line: float = 0.15
+    """...or when it is darker than the line's own darkest tenth by this much (ink over a
+    light drop-out line; a black line's darkest tenth is as dark as ink, so never there)."""
+
+    whole_share: float = 0.7
+    """A comb ink component with at least this share of its pixels in one cell belongs
+    whole to that cell; others are cut at the dividers."""
+
+    edge_residue: float = 0.2
+    """Ink in a comb cell no wider than this share of the cell, standing within this share of
+    the cell's width from a divider, is left of the divider, not a written I or 1 (writers
+    centre a character in its cell)."""
+
+    min_cell_ink_sw2: float = 3.0
+    """A cell with fewer ink pixels than this many sw^2 is empty (specks, line residue)."""
+
+
+DEFAULT_FIELD_PARAMS = FieldParams()
