@@ -75,3 +75,24 @@ def worker_pages(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     folder = tmp_path_factory.mktemp("worker-pages")
     pages = make_pages(WORKER_PAGES, writers=[1, 2, 3, 4], seed=11, style=style, source="builtin")
     return [save_page(p, folder, f"page_{i:03d}") for i, p in enumerate(pages)]
+
+
+KILL_PAGES: int = 16
+"""Pages of the kill -9 tests: 8 chunks of 2, so chunks are left to kill after the first
+outputs appear."""
+
+
+@pytest.fixture(scope="session")
+def kill_pages(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Pages big enough (about 2 MP, 6-9 lines) that a chunk of two runs for several tenths
+    of a second even on a quiet machine: the kill tests wait until a chunk has been running
+    for ``KILL_SETTLE_S`` (0.2 s), and chunks of the small worker pages end sooner than that
+    when nothing else loads the machine."""
+    from dataclasses import replace
+
+    from ocr.synth import SynthStyle, make_pages, save_page
+
+    style = replace(SynthStyle(), lines=(6, 9), max_megapixels=2.0)
+    folder = tmp_path_factory.mktemp("kill-pages")
+    pages = make_pages(KILL_PAGES, writers=[1, 2, 3, 4], seed=13, style=style, source="builtin")
+    return [save_page(p, folder, f"page_{i:03d}") for i, p in enumerate(pages)]

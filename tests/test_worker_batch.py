@@ -221,17 +221,18 @@ def wait_for_outputs(s3: Any, out: str, count: int, timeout: float = 60) -> None
 
 
 def test_kill9_of_a_worker_mid_batch_loses_nothing(
-    cluster: Cluster, s3: Any, worker_pages: list[Path]
+    cluster: Cluster, s3: Any, kill_pages: list[Path]
 ) -> None:
+    worker_pages = kill_pages
     upload(s3, worker_pages, "kill/in")
-    victim = next(iter(cluster.workers))
     proc = cluster.cli_async(
         "submit", f"s3://{BUCKET}/kill/in", "--out", f"s3://{BUCKET}/kill/out", "--wait"
     )
     wait_for_outputs(s3, "kill/out", 4)
-    # kill -9 of the worker and its pool process, while it runs a chunk (not between tasks,
-    # where the test would prove nothing).
-    abandoned = cluster.kill_when_running(victim, lambda: cluster.kill(victim))
+    # kill -9 of a worker and its pool process, while it runs a chunk (not between tasks,
+    # where the test would prove nothing). Whichever worker is running one: the other may
+    # have taken every chunk left by now, and waiting for one named worker timed out.
+    victim, abandoned = cluster.when_running(list(cluster.workers), cluster.kill)
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 0, stderr + cluster.logs()[-4000:]
     # The chunk the victim held unacknowledged was redelivered and finished by another worker.
@@ -248,10 +249,11 @@ def test_kill9_of_a_worker_mid_batch_loses_nothing(
 
 
 def test_kill9_of_a_pool_process_requeues_its_task_at_once(
-    cluster: Cluster, s3: Any, worker_pages: list[Path]
+    cluster: Cluster, s3: Any, kill_pages: list[Path]
 ) -> None:
     """The process running the task dies (OOM killer, segfault), its worker survives:
     task_reject_on_worker_lost puts the message back now, not after the visibility timeout."""
+    worker_pages = kill_pages
     upload(s3, worker_pages, "child/in")
     victim = next(iter(cluster.workers))
     (child,) = cluster.pool_children(victim)
