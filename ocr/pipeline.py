@@ -461,7 +461,7 @@ def transcribe_page(
         prepared, turn = turn_page(prepared, orientation)
         maps.append(turn)
         comps = find_components(prepared.mask)
-    tilt = ctx.run("deskew", measure_tilt, prepared, comps)
+    tilt = ctx.run("deskew", measure_tilt, prepared, comps, options.segment)
     level_comps: Components | None = tilt.components
     if abs(tilt.degrees) >= MIN_DESKEW_DEG:
         prepared, rotation = ctx.run("rotate", rotate_page, prepared, tilt)

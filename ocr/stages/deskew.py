@@ -18,6 +18,7 @@ from ocr.stages.binarize import BoolImage, PreparedPage
 from ocr.stages.segment import (
     DEFAULT_PARAMS,
     Components,
+    SegmentParams,
     cap_parts,
     estimate_skew,
     filter_components,
@@ -68,10 +69,13 @@ class Tilt:
     """All components of the mask, for segmentation to reuse when the page stays as it is."""
 
 
-def measure_tilt(page: PreparedPage, comps: Components | None = None) -> Tilt:
-    """``comps``: the page's components when an earlier stage already found them."""
+def measure_tilt(
+    page: PreparedPage, comps: Components | None = None, params: SegmentParams = DEFAULT_PARAMS
+) -> Tilt:
+    """``comps``: the page's components when an earlier stage already found them; ``params``:
+    the segmentation constants the page is segmented with (filter and part cap)."""
     comps = comps if comps is not None else find_components(page.mask)
-    parts = cap_parts(filter_components(comps, page.scale), DEFAULT_PARAMS.max_parts)
+    parts = cap_parts(filter_components(comps, page.scale, params=params), params.max_parts)
     degrees = float(np.rad2deg(estimate_skew(parts, page.scale, max_deg=MAX_DESKEW_DEG)))
     labels = np.fromiter((label for p in parts for label in p.labels), dtype=np.int32)
     return Tilt(degrees, np.isin(comps.labels, labels), comps)
