@@ -22,9 +22,10 @@ import time
 from pathlib import Path
 
 from ocr.datapath import data_root
-from ocr.io.imageio import read_pages
+from ocr.io.imageio import InputError, read_pages
 from ocr.model.store import DEFAULT_MODEL_DIR, load_model
 from ocr.pipeline import transcribe_page
+from schemas.page import PageResult
 from ocr.textdist import edit_distance, strip_spaces
 
 
@@ -58,6 +59,7 @@ def measure(files: list[Path], model_dir: Path) -> dict[str, object]:
     megapixels: list[float] = []
     stages: dict[str, list[float]] = {}
     worst: list[tuple[float, str]] = []
+    blank_pages = 0
     for f in files:
         truth = "\n".join(
             ln.strip() for ln in f.with_suffix(".txt").read_text().splitlines() if ln.strip()
@@ -65,17 +67,25 @@ def measure(files: list[Path], model_dir: Path) -> dict[str, object]:
         start, cpu = time.perf_counter(), time.process_time()
         page = next(read_pages(f))
         decode_ms = (time.perf_counter() - start) * 1000
-        result = transcribe_page(page, rec)
+        try:
+            result: PageResult | None = transcribe_page(page, rec)
+        except InputError:  # "no handwriting": the page reads as empty text
+            result = None
         per_page_ms.append((time.perf_counter() - start) * 1000)
         cpu_ms.append((time.process_time() - cpu) * 1000)
         megapixels.append(page.original_size[0] * page.original_size[1] / 1e6)
         stages.setdefault("decode", []).append(decode_ms)
-        for k, v in result.timings_ms.items():
-            stages.setdefault(k, []).append(v)
-        e = edit_distance(result.text, truth)
+        text = ""
+        if result is not None:
+            text = result.text
+            for k, v in result.timings_ms.items():
+                stages.setdefault(k, []).append(v)
+        else:
+            blank_pages += 1
+        e = edit_distance(text, truth)
         edits += e
         chars += len(truth)
-        edits_ns += edit_distance(strip_spaces(result.text), strip_spaces(truth))
+        edits_ns += edit_distance(strip_spaces(text), strip_spaces(truth))
         chars_ns += len(strip_spaces(truth))
         worst.append((e / max(1, len(truth)), f.name))
     return {
@@ -83,6 +93,7 @@ def measure(files: list[Path], model_dir: Path) -> dict[str, object]:
         "cer_percent": round(100 * edits / max(1, chars), 2),
         "cer_no_spaces_percent": round(100 * edits_ns / max(1, chars_ns), 2),
         "truth_characters": chars,
+        "pages_read_as_blank": blank_pages,
         "median_ms_per_page": round(statistics.median(per_page_ms), 1),
         "p90_ms_per_page": round(sorted(per_page_ms)[int(0.9 * (len(per_page_ms) - 1))], 1),
         # CPU time of this process: what a page costs when other work shares the machine.
