@@ -94,6 +94,35 @@ def _merge_halves(edges: list[int], params: FieldParams) -> list[int]:
     return out
 
 
+def regular_cells(edges: list[int], height: float, params: FieldParams) -> list[int]:
+    """A comb's dividers on an even grid, else only the two ends (a single box in which
+    full-height handwritten strokes passed for dividers).
+
+    The grid spans the two ends at the median interval; it is a comb's when its cells are no
+    wider than ``max_cell_aspect`` row heights and at least ``grid_share`` of its inner
+    positions have a divider found within ``cell_spread`` cells. Each divider is then the one
+    found there, or the grid's position where none was (a faint divider lost, or one merged
+    with a stroke touching it, which moves the run's centre)."""
+    if len(edges) < 3:
+        return edges
+    first, last = edges[0], edges[-1]
+    pitch = float(np.median(np.diff(np.asarray(edges, dtype=np.float64))))
+    n = int(round((last - first) / max(pitch, 1.0)))
+    if n < 2 or pitch > params.max_cell_aspect * height:
+        return [first, last]
+    if abs(last - first - n * pitch) > params.cell_spread * pitch:
+        return [first, last]
+    pitch = (last - first) / n
+    grid = first + pitch * np.arange(1, n)
+    found = np.asarray(edges[1:-1], dtype=np.float64)
+    dist = np.abs(grid[:, None] - found[None, :]) if len(found) else np.full((n - 1, 1), np.inf)
+    near = dist.min(axis=1) <= params.cell_spread * pitch
+    if near.mean() < params.grid_share:
+        return [first, last]
+    inner = np.where(near, found[dist.argmin(axis=1)] if len(found) else grid, grid)
+    return [first, *np.round(inner).astype(int).tolist(), last]
+
+
 def pair_boxes(
     rules: list[Rule], faint: BoolImage, scale: Scale, params: FieldParams
 ) -> tuple[list[FoundField], set[int]]:
@@ -124,7 +153,7 @@ def pair_boxes(
             edges = _dividers(fill, fx0, params, ch)
             if len(edges) < 2 or edges[0] > xa + pad or edges[-1] < xb - pad:
                 continue  # no edges at both ends: two rules of neighbouring rows
-            edges = _merge_halves(edges, params)
+            edges = regular_cells(_merge_halves(edges, params), gap, params)
             y0 = int(np.floor(min(top.y_at(xa), top.y_at(xb)) - top.thickness / 2))
             y1 = int(np.ceil(max(bottom.y_at(xa), bottom.y_at(xb)) + bottom.thickness / 2)) + 1
             kind: FieldKind = "comb" if len(edges) > 2 else "box"

@@ -80,6 +80,11 @@ class FieldParams:
     print_clear_ch: float = 0.35
     """...when no taller ink lies within this many ch of them..."""
 
+    print_frame_max_ch: float = 3.0
+    """Outside every field frame, ink components from ``print_min_ch`` up to this tall (ch)
+    are print (labels, headings: a title is about twice a label); taller is a logo or a
+    drawing, left to segmentation."""
+
     print_min_parts: int = 8
     """...and there are at least this many of them on the page."""
 
@@ -89,6 +94,19 @@ class FieldParams:
     cell_merge: float = 0.65
     """An interval between dividers narrower than this share of the row's median cell is half
     a cell split by a handwritten stroke taken for a divider: its two halves are merged."""
+
+    cell_spread: float = 0.2
+    """Comb cells are one width: the row's length is a whole number of the median interval
+    between dividers to within this share of it, and a divider found within this share of
+    a grid position is that position's (else the row is a single box whose writing made
+    full-height strokes: a J's stem, an N's diagonal)..."""
+
+    grid_share: float = 0.6
+    """...and at least this share of the grid's inner positions has a divider found..."""
+
+    max_cell_aspect: float = 1.6
+    """...and the median interval is at most this many row heights (comb cells are about
+    square; two or three strokes in a long box are not)."""
 
     underline_room_ch: float = 1.6
     """An underline field holds writing up to this many ch above its rule."""

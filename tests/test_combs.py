@@ -1,0 +1,103 @@
+"""Box rows and print on forms: comb dividers on an even grid, single boxes whose writing has
+full-height strokes, labels as tall as the writing taken for print, print lines read once."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ocr.stages.binarize import Scale
+from ocr.stages.combs import regular_cells
+from ocr.stages.fieldparams import DEFAULT_FIELD_PARAMS as P
+from ocr.stages.fields import find_fields
+from ocr.stages.printread import read_print
+from ocr.stages.segment import DEFAULT_PARAMS
+from ocr.stages.smallprint import split_print
+
+CH = 32
+SCALE = Scale(char_height=CH, stroke_width=3.0)
+
+
+def test_even_dividers_stay_a_comb() -> None:
+    edges = [100 + 40 * i for i in range(9)]
+    assert regular_cells(edges, 50.0, P) == edges
+
+
+def test_lost_and_shifted_dividers_are_put_back_on_the_grid() -> None:
+    grid = [100 + 40 * i for i in range(11)]
+    found = [e for e in grid if e != 260]  # a faint divider lost
+    found[found.index(340)] = 353  # a stroke touching a divider moved its run's centre
+    out = regular_cells(found, 50.0, P)
+    assert len(out) == len(grid)
+    assert np.abs(np.asarray(out) - grid).max() <= 1
+
+
+@pytest.mark.parametrize(
+    "edges",
+    [
+        [100, 130, 600, 640],  # two strokes of a J or an N in a long box
+        [100, 400, 700],  # one stroke halfway: cells far wider than the row is high
+        [100, 140, 180, 600],  # a few strokes at the start of a long box
+    ],
+)
+def test_strokes_in_a_single_box_leave_it_a_box(edges: list[int]) -> None:
+    assert regular_cells(edges, 50.0, P) == [edges[0], edges[-1]]
+
+
+def test_box_with_full_height_strokes_found_as_a_box() -> None:
+    grey = np.ones((300, 900), dtype=np.float32)
+    x0, y0, x1, y1 = 100, 100, 800, 150
+    grey[y0 : y0 + 2, x0:x1] = 0.1
+    grey[y1 : y1 + 2, x0:x1] = 0.1
+    grey[y0:y1, x0 : x0 + 2] = 0.1
+    grey[y0:y1, x1 - 2 : x1] = 0.1
+    for x in (150, 185, 260):  # stems of the value touching both rules
+        grey[y0:y1, x : x + 3] = 0.05
+    mask = grey < 0.5
+    ink = np.where(mask, 1.0 - grey, 0.0).astype(np.float32)
+    found = find_fields(grey, ink, mask, SCALE)
+    assert [f.kind for f in found.fields] == ["box"]
+
+
+def _letters(mask: np.ndarray, x0: int, y0: int, n: int, h: int, step: int) -> None:
+    for i in range(n):
+        x = x0 + i * step
+        mask[y0 : y0 + h, x : x + 3] = True
+        mask[y0 : y0 + 3, x : x + h // 2] = True
+
+
+def test_label_as_tall_as_the_writing_is_print_outside_the_frames() -> None:
+    mask = np.zeros((300, 900), dtype=bool)
+    _letters(mask, 20, 110, 10, 30, 22)  # the label, as tall as the writing (ch 32)
+    _letters(mask, 320, 110, 5, 30, 40)  # the value, inside its frame
+    frame = (300, 95, 800, 150)
+    assert split_print(mask, SCALE) is None  # by size alone it is writing
+    parts = split_print(mask, SCALE, [frame])
+    assert parts is not None
+    assert not parts.hand[:, :300].any()  # the label left the writing
+    assert parts.hand[:, 300:].sum() == mask[:, 300:].sum()  # the value stayed
+    assert len(parts.lines) == 1 and parts.lines[0].box[2] <= 300
+
+
+def test_a_print_line_reads_only_its_own_print() -> None:
+    """A value written just right of its label lies inside the label's crop: the crop reads
+    the label's own letters only, so the value is not read twice (once as print)."""
+    pixels = np.full((160, 600), 240, dtype=np.uint8)
+    mask = np.zeros((160, 600), dtype=bool)
+    for x in range(20, 200, 24):  # the label
+        mask[60:80, x : x + 3] = True
+        mask[60:63, x : x + 10] = True
+    mask[50:95, 212:216] = True  # the value's first stroke, inside its frame
+    mask[50:54, 212:240] = True
+    pixels[mask] = 20
+    scale = Scale(char_height=40, stroke_width=3.0)
+    parts = split_print(mask, scale, [(205, 40, 500, 100)])
+    assert parts is not None and len(parts.lines) == 1
+    assert parts.lines[0].box[2] > 216  # the line's box reaches over the value
+    reads = read_print(pixels, parts.lines, parts.height, 1.0, None, DEFAULT_PARAMS)
+    assert len(reads) == 1 and reads[0].glyphs
+    for g in reads[0].glyphs:
+        x0, y0, x1, y1 = g.box.x0, g.box.y0, g.box.x1, g.box.y1
+        for m in reads[0].maps:
+            x0, y0, x1, y1 = m.box_to_input((x0, y0, x1, y1))
+        assert x1 <= 205
