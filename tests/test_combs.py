@@ -101,3 +101,23 @@ def test_a_print_line_reads_only_its_own_print() -> None:
         for m in reads[0].maps:
             x0, y0, x1, y1 = m.box_to_input((x0, y0, x1, y1))
         assert x1 <= 205
+
+
+def test_comb_whose_letters_sit_on_its_rules_is_found() -> None:
+    """Letters filling most cells and touching the bottom rule make it look like the aligned
+    feet of print; the row's dividers still make it a comb, not a lone underline."""
+    grey = np.ones((300, 700), dtype=np.float32)
+    x0, y0, cell, n, h = 100, 100, 40, 9, 48
+    grey[y0 : y0 + 2, x0 : x0 + n * cell + 2] = 0.2
+    grey[y0 + h : y0 + h + 2, x0 : x0 + n * cell + 2] = 0.2
+    for i in range(n + 1):
+        grey[y0 : y0 + h + 2, x0 + i * cell : x0 + i * cell + 2] = 0.2
+    for i in range(n):  # an L in every cell, its foot on the bottom rule
+        cx = x0 + i * cell + 7
+        grey[y0 + 12 : y0 + h, cx : cx + 3] = 0.05
+        grey[y0 + h - 6 : y0 + h - 1, cx - 4 : cx + 28] = 0.05
+    mask = grey < 0.5
+    ink = np.where(mask, 1.0 - grey, 0.0).astype(np.float32)
+    found = find_fields(grey, ink, mask, SCALE)
+    assert [(f.kind, len(f.cells) - 1) for f in found.fields] == [("comb", n)]
+    assert all(g is not None for g in found.cell_glyphs[0])

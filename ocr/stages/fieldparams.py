@@ -52,7 +52,8 @@ class FieldParams:
 
     side_ink_share: float = 0.35
     """Just beside a rule (above or below) at most this share of its columns is ink: the
-    feet of printed letters line up straight, but their stems rise from most columns."""
+    feet of printed letters line up straight, but their stems rise from most columns. A
+    rule with more ink beside it (letters sitting on a comb's rule) is only a box row's edge."""
 
     box_height_ch: tuple[float, float] = (0.7, 3.5)
     """Distance between a box row's top and bottom rules (ch)."""

@@ -32,6 +32,11 @@ class Rule:
     """The 90th percentile of the line's darkness: blur makes a thin line uneven, and only
     ink darker than its darkest parts is ink over it."""
 
+    sided: bool = False
+    """Ink lines one side of it in most columns: the aligned feet or tops of a row of
+    printed capitals, or the rule of a comb row whose letters sit on it. Such a rule counts
+    only as an edge of a box row (its dividers are evidence no row of print gives)."""
+
     def y_at(self, x: float) -> float:
         return self.y0 + self.slope * (x - self.x0)
 
@@ -130,8 +135,6 @@ def find_rules(faint: BoolImage, dark: FloatImage, scale: Scale, params: FieldPa
         off = int(np.ceil(thickness / 2)) + 2
         above = faint[np.clip(np.round(cy - off).astype(np.intp), 0, h - 1), cx].mean()
         below = faint[np.clip(np.round(cy + off).astype(np.intp), 0, h - 1), cx].mean()
-        if max(above, below) > params.side_ink_share:
-            continue  # the aligned feet or tops of a row of printed capitals
         rules.append(
             Rule(
                 x0,
@@ -140,6 +143,7 @@ def find_rules(faint: BoolImage, dark: FloatImage, scale: Scale, params: FieldPa
                 float(slope),
                 thickness,
                 float(np.percentile(dark[ys, xs], 90)),
+                max(above, below) > params.side_ink_share,
             )
         )
     return sorted(rules, key=lambda r: (r.y0, r.x0))
@@ -177,6 +181,7 @@ def join_pieces(
                     slope,
                     max(a.thickness, b.thickness),
                     max(a.darkness, b.darkness),
+                    a.sided or b.sided,
                 )
                 out = [r for k, r in enumerate(out) if k not in (i, j)] + [merged]
                 out.sort(key=lambda r: r.x0)

@@ -169,14 +169,15 @@ def find_fields(
     boxes, used = pair_boxes(rules, faint, scale, params)
     fields = list(boxes)
     room = params.underline_room_ch * scale.char_height
-    free = [i for i in range(len(rules)) if i not in used]
+    free = [i for i, r in enumerate(rules) if i not in used and not r.sided]
     ruled = ruled_paper([rules[i] for i in free], scale, params)
     for k, i in enumerate(free):
         r = rules[i]
         if k not in ruled:
             y = r.y_at((r.x0 + r.x1) / 2)
             fields.append(FoundField("underline", r.x0, max(0, int(y - room)), r.x1, int(y) + 1))
-    remove = printed_to_remove(faint, mask, dark, rules, boxes, scale, params)
+    lines = [r for i, r in enumerate(rules) if i in used or not r.sided]
+    remove = printed_to_remove(faint, mask, dark, lines, boxes, scale, params)
     new_mask = mask & ~remove
     new_ink = np.where(remove, np.float32(0), ink).astype(np.float32)
     fields.sort(key=lambda f: (f.y0, f.x0))
