@@ -35,6 +35,8 @@ class FoundField:
     y1: int
     cells: tuple[int, ...] = ()
     """Comb divider x positions (cells + 1 of them)."""
+    line: float = 0.0
+    """Thickness (px) of its printed lines: how much to remove around a divider."""
 
 
 def _column_fill(
@@ -159,7 +161,13 @@ def pair_boxes(
             kind: FieldKind = "comb" if len(edges) > 2 else "box"
             found.append(
                 FoundField(
-                    kind, edges[0], y0, edges[-1] + 1, y1, tuple(edges) if kind == "comb" else ()
+                    kind,
+                    edges[0],
+                    y0,
+                    edges[-1] + 1,
+                    y1,
+                    tuple(edges) if kind == "comb" else (),
+                    max(top.thickness, bottom.thickness),
                 )
             )
             used.update((i, j))

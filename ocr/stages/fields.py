@@ -109,12 +109,14 @@ def printed_to_remove(
             ys = np.clip(np.round(yc + y).astype(np.intp), 0, h - 1)
             hit = faint[ys, xs] & ~crossed & ~too_dark[ys, xs]
             out[ys[hit], xs[hit]] = True
-    half_w = max(1, int(round(0.6 * scale.stroke_width)))
     for f in fields:
+        # The divider's own width (its row's line thickness), not a stroke's: a letter
+        # touching a divider keeps more of its side.
+        half_w = int(np.ceil(f.line / 2 + params.divider_margin_px))
         edges = f.cells if f.kind == "comb" else (f.x0, f.x1 - 1)
         ys = np.arange(f.y0, min(h, f.y1))
         for x in edges:
-            xa, xb = max(0, x - half_w - 1), min(w - 1, x + half_w + 1)
+            xa, xb = max(0, x - half_w), min(w - 1, x + half_w)
             for xx in range(xa, xb + 1):
                 # No crossing test here: two letters touching a divider from both sides
                 # would pass it and join through it; a stroke really crossing it is cut,
