@@ -121,3 +121,21 @@ def test_comb_whose_letters_sit_on_its_rules_is_found() -> None:
     found = find_fields(grey, ink, mask, SCALE)
     assert [(f.kind, len(f.cells) - 1) for f in found.fields] == [("comb", n)]
     assert all(g is not None for g in found.cell_glyphs[0])
+
+
+def test_faint_noisy_dropout_comb_found_whole() -> None:
+    """A 1 px light drop-out comb at the working resolution is barely darker than the paper's
+    noise pixel by pixel; averaged along its lines it is found whole, one comb."""
+    rng = np.random.default_rng(3)
+    grey = np.ones((300, 800), dtype=np.float32)
+    x0, y0, cell, n, h, level = 100, 100, 40, 12, 48, 0.87
+    grey[y0, x0 : x0 + n * cell + 1] = level
+    grey[y0 + h, x0 : x0 + n * cell + 1] = level
+    for i in range(n + 1):
+        grey[y0 : y0 + h + 1, x0 + i * cell] = level
+    grey += rng.normal(0, 0.035, grey.shape).astype(np.float32)
+    grey = np.clip(grey, 0, 1)
+    mask = grey < 0.5
+    ink = np.where(mask, 1.0 - grey, 0.0).astype(np.float32)
+    found = find_fields(grey, ink, mask, SCALE)
+    assert [(f.kind, len(f.cells) - 1) for f in found.fields] == [("comb", n)]

@@ -17,6 +17,19 @@ class FieldParams:
     """Darkness (1 - grey / paper) above which a pixel may belong to a printed line: low
     enough for light drop-out red or blue, well above paper noise."""
 
+    line_dark: float = 0.06
+    """Mean darkness along ``line_mean_px`` pixels of a line (rules: along x; dividers: along
+    y) above which a pixel may belong to a printed line..."""
+
+    line_mean_px: int = 5
+    """...(pixels, not ch: this averages the paper's pixel noise, whose size does not follow
+    the writing's), so a light 1 px drop-out line is found whole."""
+
+    line_pixel_dark: float = 0.03
+    """...when the pixel itself is darker than this (paper is about 0) and not next to
+    the ink mask (the average would spread dark print into the gaps between its letters and
+    make a row of print a line; next to ink the plain ``faint_dark`` test holds)."""
+
     background_ch: float = 1.5
     """Background cell (ch) for the darkness map: larger than the binarization's, since a
     thin rule needs no fine paper estimate."""

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import ndimage as ndi
 
 from ocr.stages.binarize import BoolImage, FloatImage, Scale
 from ocr.stages.combs import FieldKind, FoundField, pair_boxes, read_cells
@@ -165,10 +166,18 @@ def find_fields(
         return FieldsFound([], ink, mask)  # too small to hold a rule (a 1 x 1 picture)
     dark = darkness(grey, scale, params)
     faint = (dark > params.faint_dark) | mask
-    rules = join_pieces(find_rules(faint, dark, scale, params), mask, scale, params)
+    # Lines are looked for on the darkness averaged along them: a light 1 px drop-out line
+    # at the working resolution is barely above paper noise pixel by pixel, and comes apart.
+    # Only for pixels off paper and away from the ink (within ``run`` // 2 px of it the
+    # average would spread print and writing into the gaps between their letters).
+    run = params.line_mean_px
+    some = (dark > params.line_pixel_dark) & ~ndi.maximum_filter(mask, run)
+    along = some & (ndi.uniform_filter1d(dark, run, axis=1) > params.line_dark)
+    across = some & (ndi.uniform_filter1d(dark, run, axis=0) > params.line_dark)
+    rules = join_pieces(find_rules(faint | along, dark, scale, params), mask, scale, params)
     if not rules:
         return FieldsFound([], ink, mask)
-    boxes, used = pair_boxes(rules, faint, scale, params)
+    boxes, used = pair_boxes(rules, faint | across, scale, params)
     fields = list(boxes)
     room = params.underline_room_ch * scale.char_height
     free = [i for i, r in enumerate(rules) if i not in used and not r.sided]
