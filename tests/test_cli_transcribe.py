@@ -63,6 +63,9 @@ def test_folder_to_results(scans: Path, tmp_path: Path, capsys: pytest.CaptureFi
         assert Path(stem + ".txt").read_text() == result.text + "\n"
         assert Path(stem + ".hocr").read_text().count("ocrx_cinfo") >= result.stats.characters
         assert Path(stem + ".overlay.png").stat().st_size > 0
+        # The fields stage is opt-in (it reads ruled paper as underline fields): without
+        # --fields, --template or --fields-csv it must not run.
+        assert "fields" not in result.timings_ms and not result.fields
     p2 = PageResult.model_validate_json((out / "both.tiff.p002.json").read_text())
     assert (p2.source.page_index, p2.source.page_count) == (1, 2)
     summary = capsys.readouterr().err
