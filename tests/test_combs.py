@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from ocr.stages.binarize import Scale
-from ocr.stages.combs import regular_cells
+from ocr.stages.combs import FoundField, regular_cells
 from ocr.stages.fieldparams import DEFAULT_FIELD_PARAMS as P
-from ocr.stages.fields import find_fields
+from ocr.stages.fields import divider_columns, find_fields
 from ocr.stages.printread import read_print
 from ocr.stages.segment import DEFAULT_PARAMS
 from ocr.stages.smallprint import split_print
@@ -139,3 +139,13 @@ def test_faint_noisy_dropout_comb_found_whole() -> None:
     ink = np.where(mask, 1.0 - grey, 0.0).astype(np.float32)
     found = find_fields(grey, ink, mask, SCALE)
     assert [(f.kind, len(f.cells) - 1) for f in found.fields] == [("comb", n)]
+
+
+def test_divider_found_off_centre_is_removed_whole_and_a_touching_side_kept() -> None:
+    faint = np.zeros((80, 200), dtype=bool)
+    faint[10:60, 100:103] = True  # the divider, 3 px
+    faint[20:50, 97:100] = True  # a letter's side touching it (60 % of the height)
+    f = FoundField("comb", 60, 10, 141, 60, (60, 101, 140), 3.0)
+    xa, xb = divider_columns(faint, f, 104, 6, P)  # found 3 px off (a run's centre)
+    assert xa <= 100 and xb >= 102  # all of the divider
+    assert xa >= 98  # not the letter's side (one px of blur margin)

@@ -133,10 +133,14 @@ class FieldParams:
     """...or when it is darker than the line's own darkest tenth by this much (ink over a
     light drop-out line; a black line's darkest tenth is as dark as ink, so never there)."""
 
-    divider_margin_px: float = 1.5
-    """A comb divider is removed this many px beyond half its row's line thickness each
-    side: blur and the divider's position being a run's centre (px: it is about blur and
-    rounding, not the writing's size)."""
+    divider_margin_px: float = 1.0
+    """A divider is removed this many px beyond its full columns each side (blur: px, not
+    the writing's size)..."""
+
+    divider_search: float = 0.15
+    """...its full columns are looked for within this share of a cell's width of where
+    it was found (a run's centre may be moved by a stroke touching it, a grid position is
+    rounded)."""
 
     whole_share: float = 0.7
     """A comb ink component with at least this share of its pixels in one cell belongs

@@ -111,13 +111,12 @@ def printed_to_remove(
             hit = faint[ys, xs] & ~crossed & ~too_dark[ys, xs]
             out[ys[hit], xs[hit]] = True
     for f in fields:
-        # The divider's own width (its row's line thickness), not a stroke's: a letter
-        # touching a divider keeps more of its side.
-        half_w = int(np.ceil(f.line / 2 + params.divider_margin_px))
         edges = f.cells if f.kind == "comb" else (f.x0, f.x1 - 1)
         ys = np.arange(f.y0, min(h, f.y1))
+        pitch = (edges[-1] - edges[0]) / max(1, len(edges) - 1)
+        reach = max(2, int(round(params.divider_search * pitch)))
         for x in edges:
-            xa, xb = max(0, x - half_w), min(w - 1, x + half_w)
+            xa, xb = divider_columns(faint, f, x, reach, params)
             for xx in range(xa, xb + 1):
                 # No crossing test here: two letters touching a divider from both sides
                 # would pass it and join through it; a stroke really crossing it is cut,
@@ -125,6 +124,38 @@ def printed_to_remove(
                 hit = faint[ys, xx] & ~too_dark[ys, xx]
                 out[ys[hit], xx] = True
     return out
+
+
+def divider_columns(
+    faint: BoolImage, f: FoundField, x: int, reach: int, params: FieldParams
+) -> tuple[int, int]:
+    """The first and last column (inclusive) to remove for the divider near ``x``: the run
+    of full columns (``divider_fill``) through the fullest column within ``reach`` of it, at
+    most its row's line thickness wide, plus ``divider_margin_px`` of blur. Without a full
+    column (a faint divider put back on the comb's grid), the line's width around ``x``: a
+    letter touching a divider keeps its side, and a divider found a pixel or two off (a
+    run's centre, a grid position) leaves no bar beside the letter."""
+    h, w = faint.shape
+    t = int(np.ceil(f.line)) + 1
+    ya, yb = min(h, f.y0 + t), max(0, min(h, f.y1 - t))
+    margin = params.divider_margin_px
+    half = f.line / 2 + margin
+    xa, xb = max(0, x - reach), min(w, x + reach + 1)
+    if yb - ya < 3 or xb <= xa:
+        return max(0, int(np.floor(x - half))), min(w - 1, int(np.ceil(x + half)))
+    fill = faint[ya:yb, xa:xb].mean(axis=0)
+    top = float(fill.max())
+    if top < params.divider_fill:
+        return max(0, int(np.floor(x - half))), min(w - 1, int(np.ceil(x + half)))
+    cols = np.flatnonzero(fill >= top - 1e-6)
+    best = int(cols[np.argmin(np.abs(cols + xa - x))])
+    lo = hi = best
+    while lo > 0 and fill[lo - 1] >= params.divider_fill and best - lo < f.line:
+        lo -= 1
+    while hi < len(fill) - 1 and fill[hi + 1] >= params.divider_fill and hi - best < f.line:
+        hi += 1
+    m = int(np.ceil(margin))
+    return max(0, xa + lo - m), min(w - 1, xa + hi + m)
 
 
 def ruled_paper(rules: list[Rule], scale: Scale, params: FieldParams) -> set[int]:
