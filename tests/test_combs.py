@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from ocr.forms import spaced
 from ocr.stages.binarize import Scale
 from ocr.stages.combs import FoundField, regular_cells
 from ocr.stages.fieldparams import DEFAULT_FIELD_PARAMS as P
@@ -13,6 +14,7 @@ from ocr.stages.fields import divider_columns, find_fields
 from ocr.stages.printread import read_print
 from ocr.stages.segment import DEFAULT_PARAMS
 from ocr.stages.smallprint import split_print
+from schemas.page import Character, Word
 
 CH = 32
 SCALE = Scale(char_height=CH, stroke_width=3.0)
@@ -149,3 +151,18 @@ def test_divider_found_off_centre_is_removed_whole_and_a_touching_side_kept() ->
     xa, xb = divider_columns(faint, f, 104, 6, P)  # found 3 px off (a run's centre)
     assert xa <= 100 and xb >= 102  # all of the divider
     assert xa >= 98  # not the letter's side (one px of blur margin)
+
+
+def _printed(text: str, xs: list[int], width: int = 14) -> Word:
+    cs = [
+        Character(text=t, box=[x, 100, x + width, 120], confidence=0.9, alternatives=[])
+        for t, x in zip(text, xs, strict=True)
+    ]
+    return Word(text=text, box=[xs[0], 100, xs[-1] + width, 120], characters=cs)
+
+
+def test_label_spaces_follow_the_fonts_own_letter_gaps() -> None:
+    # A wide font: letters 5 px (0.25 heights) apart, no space in NAME.
+    assert spaced(_printed("NAME", [0, 19, 38, 57])) == "NAME"
+    # A condensed font: letters overlapping by 1 px, a 4 px (0.2 heights) word space.
+    assert spaced(_printed("FIRSTNAME", [0, 13, 26, 39, 52, 70, 83, 96, 109])) == "FIRST NAME"
