@@ -8,9 +8,10 @@ import pytest
 
 from ocr.forms import spaced
 from ocr.stages.binarize import Scale
-from ocr.stages.combs import FoundField, regular_cells
+from ocr.stages.combs import FoundField, pair_boxes, regular_cells
 from ocr.stages.fieldparams import DEFAULT_FIELD_PARAMS as P
-from ocr.stages.fields import divider_columns, find_fields
+from ocr.stages.fieldrules import Rule, join_pieces
+from ocr.stages.fields import _along, divider_columns, find_fields
 from ocr.stages.printread import read_print
 from ocr.stages.segment import DEFAULT_PARAMS
 from ocr.stages.smallprint import split_print
@@ -166,3 +167,37 @@ def test_label_spaces_follow_the_fonts_own_letter_gaps() -> None:
     assert spaced(_printed("NAME", [0, 19, 38, 57])) == "NAME"
     # A condensed font: letters overlapping by 1 px, a 4 px (0.2 heights) word space.
     assert spaced(_printed("FIRSTNAME", [0, 13, 26, 39, 52, 70, 83, 96, 109])) == "FIRST NAME"
+
+
+def test_rule_pieces_join_across_a_short_gap_full_of_ink() -> None:
+    """A stroke written onto a rule cuts it where its columns grow thick: the two pieces are
+    one rule although ink fills the gap; a long inked gap (a label) still parts them."""
+    mask = np.zeros((300, 900), dtype=bool)
+    mask[170:201, 300:320] = True  # letters sitting on the line at 300..320
+    mask[170:201, 500:600] = True  # a label-long inked gap at 500..600
+    pieces = [Rule(100, 300, 200.0, 0.0, 2.0, 0.5), Rule(320, 500, 200.0, 0.0, 2.0, 0.5)]
+    pieces.append(Rule(600, 800, 200.0, 0.0, 2.0, 0.5))
+    out = join_pieces(pieces, mask, SCALE, P)
+    assert [(r.x0, r.x1) for r in out] == [(100, 500), (600, 800)]
+
+
+def test_comb_found_whole_when_one_rule_was_found_short() -> None:
+    """Letters touching a comb's top rule at its start cut that piece off (too short to be
+    a rule): the row's dividers are still looked for over the bottom rule's length."""
+    faint = np.zeros((300, 800), dtype=bool)
+    x0, cell, n, top_y, bot_y = 100, 40, 10, 100, 148
+    faint[top_y, x0 : x0 + n * cell + 1] = True
+    faint[bot_y, x0 : x0 + n * cell + 1] = True
+    for i in range(n + 1):
+        faint[top_y : bot_y + 1, x0 + i * cell] = True
+    top = Rule(x0 + 2 * cell + 5, x0 + n * cell + 1, float(top_y), 0.0, 1.0, 0.5)
+    bottom = Rule(x0, x0 + n * cell + 1, float(bot_y), 0.0, 1.0, 0.5)
+    found, used = pair_boxes([top, bottom], faint, SCALE, P)
+    assert [(f.kind, f.x0, len(f.cells) - 1) for f in found] == [("comb", x0, n)]
+    assert used == {0, 1}
+
+
+def test_second_piece_of_a_box_rule_frames_no_underline() -> None:
+    box_rule = Rule(100, 700, 200.0, 0.0, 2.0, 0.5)
+    assert _along(Rule(300, 700, 201.0, 0.0, 2.0, 0.5), [box_rule])
+    assert not _along(Rule(300, 700, 240.0, 0.0, 2.0, 0.5), [box_rule])

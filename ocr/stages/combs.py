@@ -150,7 +150,10 @@ def pair_boxes(
             if gap > hi * ch:
                 break
             pad = int(round(0.3 * ch))
-            fx0, fx1 = max(0, xa - pad), min(faint.shape[1], xb + pad)
+            # Edges are looked for over both rules' whole length: a rule cut where letters
+            # touch it near a row's end is found shorter than its partner.
+            ua, ub = min(top.x0, bottom.x0), max(top.x1, bottom.x1)
+            fx0, fx1 = max(0, ua - pad), min(faint.shape[1], ub + pad)
             fill = _column_fill(faint, top, bottom, fx0, fx1)
             edges = _dividers(fill, fx0, params, ch)
             if len(edges) < 2 or edges[0] > xa + pad or edges[-1] < xb - pad:

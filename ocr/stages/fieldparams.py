@@ -63,6 +63,10 @@ class FieldParams:
     join_ink_share: float = 0.2
     """...when at most this share of the gap's columns has ink within half a ch of the line."""
 
+    join_short_ch: float = 1.0
+    """...and across gaps up to this long (ch) whatever is in them (a stroke touching the
+    rule; a label between two rules is longer)."""
+
     side_ink_share: float = 0.35
     """Just beside a rule (above or below) at most this share of its columns is ink: the
     feet of printed letters line up straight, but their stems rise from most columns. A

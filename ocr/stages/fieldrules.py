@@ -154,7 +154,9 @@ def join_pieces(
 ) -> list[Rule]:
     """Rules that continue one another across a short gap with no ink in it are one rule: a
     1 px light drop-out line loses contrast in places at the working resolution and is found
-    in pieces (a label between two underlines on one row is ink in the gap)."""
+    in pieces (a label between two underlines on one row is ink in the gap). Across a gap of
+    at most ``join_short_ch`` they join whatever is in it: a stroke written onto the line
+    makes its columns thick, and cuts it there (no label is that short)."""
     ch = scale.char_height
     out = sorted(rules, key=lambda r: r.x0)
     joined = True
@@ -170,7 +172,8 @@ def join_pieces(
                 y = int(round(a.y_at((a.x1 + b.x0) / 2)))
                 reach = max(1, int(round(0.5 * ch)))
                 gap = mask[max(0, y - reach) : y + reach + 1, a.x1 : b.x0]
-                if gap.any(axis=0).mean() > params.join_ink_share:
+                short = b.x0 - a.x1 <= params.join_short_ch * ch
+                if not short and gap.any(axis=0).mean() > params.join_ink_share:
                     continue
                 ya, yb = a.y_at(a.x0), b.y_at(b.x1 - 1)
                 slope = (yb - ya) / max(1, b.x1 - 1 - a.x0)

@@ -158,6 +158,19 @@ def divider_columns(
     return max(0, xa + lo - m), min(w - 1, xa + hi + m)
 
 
+def _along(r: Rule, others: list[Rule]) -> bool:
+    """Does ``r`` lie on one of ``others`` (a second piece of a box's rule, found apart
+    from the piece the box used)? Then it frames no underline of its own."""
+    for o in others:
+        xa, xb = max(r.x0, o.x0), min(r.x1, o.x1)
+        if xb <= xa:
+            continue
+        x = (xa + xb) / 2
+        if abs(r.y_at(x) - o.y_at(x)) <= max(r.thickness, o.thickness) + 2:
+            return True
+    return False
+
+
 def ruled_paper(rules: list[Rule], scale: Scale, params: FieldParams) -> set[int]:
     """Indices of rules that are lined paper rather than underline fields: at least
     ``ruled_min_lines`` in a stack, starting and ending within ``ruled_align_ch`` of each
@@ -211,7 +224,11 @@ def find_fields(
     boxes, used = pair_boxes(rules, faint | across, scale, params)
     fields = list(boxes)
     room = params.underline_room_ch * scale.char_height
-    free = [i for i, r in enumerate(rules) if i not in used and not r.sided]
+    free = [
+        i
+        for i, r in enumerate(rules)
+        if i not in used and not r.sided and not _along(r, [rules[k] for k in used])
+    ]
     ruled = ruled_paper([rules[i] for i in free], scale, params)
     for k, i in enumerate(free):
         r = rules[i]
