@@ -22,6 +22,7 @@ from ocr.model.classes import CLASS_INDEX, CLASSES, CONFUSABLE_PAIRS, NOT_CHAR_I
 from ocr.model.store import Recognizer
 from ocr.stages.binarize import PreparedPage, estimate_scale, prepare_page
 from ocr.stages.deskew import MIN_DESKEW_DEG, measure_tilt, rotate_page
+from ocr.stages.doodles import drop_doodles
 from ocr.stages.fields import FieldsFound, find_fields
 from ocr.stages.orient import Orientation, find_orientation, turn_page
 from ocr.stages.printread import BoxMap, PrintRead, Resampled, read_print
@@ -459,6 +460,8 @@ def transcribe_page(
     )
     by_box = probs_by_box(glyphs, probs)
     layout, dropped = drop_clutter(layout, by_box)
+    layout, doodles = drop_doodles(layout, by_box)
+    dropped += doodles
     if page_glyphs and dropped == page_glyphs and not found.fields and not prints:
         raise blank
     clutter_warnings = []
