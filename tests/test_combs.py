@@ -201,3 +201,13 @@ def test_second_piece_of_a_box_rule_frames_no_underline() -> None:
     box_rule = Rule(100, 700, 200.0, 0.0, 2.0, 0.5)
     assert _along(Rule(300, 700, 201.0, 0.0, 2.0, 0.5), [box_rule])
     assert not _along(Rule(300, 700, 240.0, 0.0, 2.0, 0.5), [box_rule])
+
+
+def test_grow_is_a_square_maximum_filter() -> None:
+    from scipy import ndimage as ndi
+
+    from ocr.stages.fields import _grow
+
+    m = np.random.default_rng(1).random((60, 80)) > 0.97
+    for r in (1, 2, 3):
+        assert (_grow(m, r) == ndi.maximum_filter(m, 2 * r + 1)).all()
