@@ -211,3 +211,11 @@ def test_grow_is_a_square_maximum_filter() -> None:
     m = np.random.default_rng(1).random((60, 80)) > 0.97
     for r in (1, 2, 3):
         assert (_grow(m, r) == ndi.maximum_filter(m, 2 * r + 1)).all()
+
+
+def test_piece_on_a_box_rows_edge_frames_no_underline() -> None:
+    """A piece of a comb's top rule cut off before the row's first cells (letters touching
+    it) lies on the row's edge: no underline field of its own (it took the label above)."""
+    comb_row = FoundField("comb", 100, 200, 500, 250, tuple(range(100, 501, 40)), 2.0)
+    assert _along(Rule(100, 180, 200.5, 0.0, 2.0, 0.5), [], [comb_row])
+    assert not _along(Rule(100, 180, 150.0, 0.0, 2.0, 0.5), [], [comb_row])

@@ -24,6 +24,7 @@ on the ink mask; this stage also sees the faint lines it leaves.)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -172,15 +173,23 @@ def divider_columns(
     return max(0, xa + lo - m), min(w - 1, xa + hi + m)
 
 
-def _along(r: Rule, others: list[Rule]) -> bool:
+def _along(r: Rule, others: list[Rule], boxes: Sequence[FoundField] = ()) -> bool:
     """Does ``r`` lie on one of ``others`` (a second piece of a box's rule, found apart
-    from the piece the box used)? Then it frames no underline of its own."""
+    from the piece the box used), or on the top or bottom edge of a box row? Then it frames
+    no underline of its own."""
     for o in others:
         xa, xb = max(r.x0, o.x0), min(r.x1, o.x1)
         if xb <= xa:
             continue
         x = (xa + xb) / 2
         if abs(r.y_at(x) - o.y_at(x)) <= max(r.thickness, o.thickness) + 2:
+            return True
+    for f in boxes:
+        xa, xb = max(r.x0, f.x0), min(r.x1, f.x1)
+        if xb <= xa:
+            continue
+        y = r.y_at((xa + xb) / 2)
+        if min(abs(y - f.y0), abs(y - f.y1)) <= 2 * r.thickness + 2:
             return True
     return False
 
@@ -241,7 +250,7 @@ def find_fields(
     free = [
         i
         for i, r in enumerate(rules)
-        if i not in used and not r.sided and not _along(r, [rules[k] for k in used])
+        if i not in used and not r.sided and not _along(r, [rules[k] for k in used], boxes)
     ]
     ruled = ruled_paper([rules[i] for i in free], scale, params)
     for k, i in enumerate(free):
