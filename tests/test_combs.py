@@ -10,7 +10,7 @@ from ocr.forms import spaced
 from ocr.stages.binarize import Scale
 from ocr.stages.combs import FoundField, pair_boxes, regular_cells
 from ocr.stages.fieldparams import DEFAULT_FIELD_PARAMS as P
-from ocr.stages.fieldrules import Rule, join_pieces
+from ocr.stages.fieldrules import Rule, extend_ends, join_pieces
 from ocr.stages.fields import _along, divider_columns, find_fields
 from ocr.stages.printread import read_print
 from ocr.stages.segment import DEFAULT_PARAMS
@@ -219,3 +219,20 @@ def test_piece_on_a_box_rows_edge_frames_no_underline() -> None:
     comb_row = FoundField("comb", 100, 200, 500, 250, tuple(range(100, 501, 40)), 2.0)
     assert _along(Rule(100, 180, 200.5, 0.0, 2.0, 0.5), [], [comb_row])
     assert not _along(Rule(100, 180, 150.0, 0.0, 2.0, 0.5), [], [comb_row])
+
+
+def test_rule_carried_on_over_its_faint_start_not_into_a_label() -> None:
+    """The first letters written on a light underline hide its start: the rule found after
+    them is carried back over the line's free pixels to its real start, and no further (the
+    label left of it is ink with paper between its letters)."""
+    line = np.zeros((300, 900), dtype=bool)
+    mask = np.zeros((300, 900), dtype=bool)
+    line[200, 150:800] = True  # the underline, x 150..800
+    mask[170:201, 180:186] = True  # the first letter's stem standing on it
+    line[200, 178:188] = False  # lost next to the letter
+    mask[185:201, 40:140:12] = True  # label letters on the line's row, left of it
+    found = [Rule(230, 800, 200.0, 0.0, 1.0, 0.2)]
+    out = extend_ends(found, line, mask, SCALE, P)
+    assert (out[0].x0, out[0].x1) == (150, 800)
+    joined = join_pieces([*out, Rule(400, 800, 200.0, 0.0, 1.0, 0.2)], mask, SCALE, P)
+    assert [(r.x0, r.x1) for r in joined] == [(150, 800)]  # overlapping pieces are one

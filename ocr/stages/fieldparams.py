@@ -67,6 +67,10 @@ class FieldParams:
     """...and across gaps up to this long (ch) whatever is in them (a stroke touching the
     rule; a label between two rules is longer)."""
 
+    extend_gap_ch: float = 0.5
+    """A found rule is carried on along its line across gaps up to this long (ch) without
+    line pixels that are not ink (see :func:`ocr.stages.fieldrules.extend_ends`)."""
+
     side_ink_share: float = 0.35
     """Just beside a rule (above or below) at most this share of its columns is ink: the
     feet of printed letters line up straight, but their stems rise from most columns. A

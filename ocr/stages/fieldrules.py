@@ -9,7 +9,7 @@ out, are still found. Split from :mod:`ocr.stages.fields`; lengths relative to t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image
@@ -164,22 +164,26 @@ def join_pieces(
         joined = False
         for i, a in enumerate(out):
             for j, b in enumerate(out):
-                if j == i or b.x0 <= a.x1 or b.x0 - a.x1 > params.join_gap_ch * ch:
+                if j == i or b.x0 < a.x0 or b.x0 - a.x1 > params.join_gap_ch * ch:
                     continue
-                step = abs(a.y_at(a.x1) - b.y_at(b.x0))
+                # Overlapping pieces (ends carried on by extend_ends) on one line are one.
+                at = min(a.x1, b.x0)
+                step = abs(a.y_at(at) - b.y_at(at))
                 if step > max(2.0, a.thickness, b.thickness):
                     continue
-                y = int(round(a.y_at((a.x1 + b.x0) / 2)))
-                reach = max(1, int(round(0.5 * ch)))
-                gap = mask[max(0, y - reach) : y + reach + 1, a.x1 : b.x0]
-                short = b.x0 - a.x1 <= params.join_short_ch * ch
-                if not short and gap.any(axis=0).mean() > params.join_ink_share:
-                    continue
-                ya, yb = a.y_at(a.x0), b.y_at(b.x1 - 1)
-                slope = (yb - ya) / max(1, b.x1 - 1 - a.x0)
+                if b.x0 > a.x1:
+                    y = int(round(a.y_at((a.x1 + b.x0) / 2)))
+                    reach = max(1, int(round(0.5 * ch)))
+                    gap = mask[max(0, y - reach) : y + reach + 1, a.x1 : b.x0]
+                    short = b.x0 - a.x1 <= params.join_short_ch * ch
+                    if not short and gap.any(axis=0).mean() > params.join_ink_share:
+                        continue
+                end = b if b.x1 >= a.x1 else a
+                ya, yb = a.y_at(a.x0), end.y_at(end.x1 - 1)
+                slope = (yb - ya) / max(1, end.x1 - 1 - a.x0)
                 merged = Rule(
                     a.x0,
-                    b.x1,
+                    end.x1,
                     ya,
                     slope,
                     max(a.thickness, b.thickness),
@@ -193,3 +197,30 @@ def join_pieces(
             if joined:
                 break
     return sorted(out, key=lambda r: (r.y0, r.x0))
+
+
+def extend_ends(
+    rules: list[Rule], line: BoolImage, mask: BoolImage, scale: Scale, params: FieldParams
+) -> list[Rule]:
+    """Each rule carried on along its fitted line over line pixels that are not ink, across
+    gaps up to ``extend_gap_ch`` (ink counts as gap): a light drop-out underline loses its
+    pixels next to the first letters written on it, and the piece before them is too short
+    to be found as a rule, so the field would start inside its value. Printed letters next to
+    a line are ink with paper between them, so the walk never runs into a label."""
+    h, w = line.shape
+    gap = max(2, int(round(params.extend_gap_ch * scale.char_height)))
+    free = line & ~mask
+    out = []
+    for r in rules:
+        ends = []
+        for start, step in ((r.x0 - 1, -1), (r.x1, 1)):
+            last, x = start - step, start
+            while 0 <= x < w and abs(x - last) <= gap:
+                y = int(round(r.y_at(x)))
+                if free[max(0, y - 1) : min(h, y + 2), x].any():
+                    last = x
+                x += step
+            ends.append(last)
+        x0, x1 = ends[0], ends[1] + 1
+        out.append(replace(r, x0=x0, x1=x1, y0=r.y_at(x0)) if (x0, x1) != (r.x0, r.x1) else r)
+    return out

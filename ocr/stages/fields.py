@@ -34,7 +34,7 @@ from scipy import ndimage as ndi
 from ocr.stages.binarize import BoolImage, FloatImage, Scale
 from ocr.stages.combs import FieldKind, FoundField, pair_boxes, read_cells
 from ocr.stages.fieldparams import DEFAULT_FIELD_PARAMS, FieldParams
-from ocr.stages.fieldrules import POOL, Rule, darkness, find_rules, join_pieces
+from ocr.stages.fieldrules import POOL, Rule, darkness, extend_ends, find_rules, join_pieces
 from ocr.stages.segment import Glyph
 
 __all__ = ["FieldKind", "FieldsFound", "FoundField", "Rule", "find_fields"]
@@ -241,7 +241,9 @@ def find_fields(
     some = (dark > params.line_pixel_dark) & ~_grow(mask, run // 2)
     along = some & (ndi.uniform_filter1d(dark, run, axis=1) > params.line_dark)
     across = some & (ndi.uniform_filter1d(dark, run, axis=0) > params.line_dark)
-    rules = join_pieces(find_rules(faint | along, dark, scale, params), mask, scale, params)
+    found = find_rules(faint | along, dark, scale, params)
+    found = extend_ends(found, faint | along, mask, scale, params)
+    rules = join_pieces(found, mask, scale, params)
     if not rules:
         return FieldsFound([], ink, mask)
     boxes, used = pair_boxes(rules, faint | across, scale, params)
