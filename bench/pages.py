@@ -25,8 +25,8 @@ from ocr.datapath import data_root
 from ocr.io.imageio import InputError, read_pages
 from ocr.model.store import DEFAULT_MODEL_DIR, load_model
 from ocr.pipeline import transcribe_page
-from schemas.page import PageResult
 from ocr.textdist import edit_distance, strip_spaces
+from schemas.page import PageResult
 
 
 def synthetic_dir(cache: Path, pages: int, seed: int, writers: str) -> Path:
