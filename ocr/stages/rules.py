@@ -54,6 +54,11 @@ class RuleParams:
     a few degrees still gives long runs: a rule of thickness t tilted by a gives runs of
     (t + 2 * slack) / tan(a)."""
 
+    join_ch: float = 2.0
+    """Straight pieces on one line with gaps up to this many ch between them are one rule
+    when their length is judged: a faint rule binarizes as pieces shorter than a rule. (Only
+    pieces that survived the opening are joined, and letters never do.)"""
+
     gap_sw: float = 1.0
     """Gaps up to twice this many sw along a rule are bridged before runs are measured: a
     faint or thin rule binarizes as dashes."""
@@ -140,20 +145,28 @@ def _runs_at_least(mask: BoolImage, length: int) -> BoolImage:
 
 
 def _long_segments(
-    opened: BoolImage, mask: BoolImage, min_length: int, max_thickness: float
+    opened: BoolImage, mask: BoolImage, min_length: int, max_thickness: float, join: int
 ) -> tuple[BoolImage, int]:
-    """Connected pieces of ``opened`` at least ``min_length`` wide whose ink (``mask``) is on
-    average at most ``max_thickness`` thick, and how many there are."""
-    labels, n = ndi.label(opened, structure=np.ones((3, 3), bool))
+    """Pieces of ``opened`` that, with gaps up to ``join`` px along the row closed, make runs
+    at least ``min_length`` wide whose ink (``mask``) is on average at most ``max_thickness``
+    thick, and how many such runs there are. (A faint rule binarizes with gaps longer than
+    the bridge; its pieces are each shorter than a rule but lie on one line.)"""
+    joined = opened
+    if join > 1:
+        grown = ndi.maximum_filter1d(opened, join, axis=1)
+        joined = ndi.minimum_filter1d(grown, join, axis=1) | opened
+    labels, n = ndi.label(joined, structure=np.ones((3, 3), bool))
     if n == 0:
         return np.zeros_like(opened), 0
-    area = np.bincount(labels[mask], minlength=n + 1)
+    area = np.bincount(labels[mask & opened], minlength=n + 1)
     keep = np.zeros(n + 1, dtype=bool)
     for i, s in enumerate(ndi.find_objects(labels)):
-        width = s[1].stop - s[1].start if s is not None else 0
-        if width >= min_length and area[i + 1] <= max_thickness * width:
-            keep[i + 1] = True
-    return keep[labels], int(keep.sum())
+        if s is None or s[1].stop - s[1].start < min_length:
+            continue
+        # Thickness over the columns the pieces cover, not over the closed gaps.
+        covered = int(((labels[s] == i + 1) & opened[s]).any(axis=0).sum())
+        keep[i + 1] = area[i + 1] <= max_thickness * covered
+    return keep[labels] & opened, int(keep.sum())
 
 
 def _horizontal_rules(
@@ -168,11 +181,19 @@ def _horizontal_rules(
     grown = ndi.maximum_filter1d(grown, 2 * bridge + 1, axis=1)
     opened = _runs_at_least(grown, probe)
     band, n = _long_segments(
-        opened, mask, int(round(params.min_length_ch * ch)), params.max_thickness_ch * ch
+        opened,
+        mask,
+        int(round(params.min_length_ch * ch)),
+        params.max_thickness_ch * ch,
+        int(round(params.join_ch * ch)),
     )
     # The band is the rule grown by the slack; within it the rule is what runs straight.
-    # (Grown by a pixel: the joints of a tilted line's steps are single pixels.)
-    core = _runs_at_least(mask, max(3, int(round(params.core_run_sw * sw))))
+    # (Grown by a pixel: the joints of a tilted line's steps are single pixels. Runs are
+    # measured with the same gaps bridged as above: a faint rule is dashes on every row.)
+    dashes = ndi.minimum_filter1d(
+        ndi.maximum_filter1d(mask, 2 * bridge + 1, axis=1), 2 * bridge + 1, axis=1
+    )
+    core = _runs_at_least(dashes | mask, max(3, int(round(params.core_run_sw * sw))))
     core = ndi.maximum_filter(core, size=3)
     rules = band & core & mask
     return rules, n, _thickness(rules)
@@ -275,8 +296,11 @@ def _windows(
     if len(boxes) > params.max_long_components:
         return []  # streaks by the hundred: a desk's grain or a texture, not ruled paper
     kept_boxes: list[list[int]] = []
+    covered = np.zeros(shape, dtype=bool)  # pixels already in a window count once
     for b in boxes:
-        budget -= (b[1] - b[0]) * (b[3] - b[2])
+        window = covered[b[0] : b[1], b[2] : b[3]]
+        budget -= window.size - int(np.count_nonzero(window))
+        window[...] = True
         if budget < 0 and kept_boxes:
             break
         kept_boxes.append(b)
@@ -306,9 +330,16 @@ def _remove_in(
     edges, nb = _box_edges(mask & ~v_rules, h_rules, th, scale, params)
     rules = h_rules | v_rules | edges
     kept = mask & ~rules
-    # Thickness along a rule is judged without the rules across it (grid crossings).
-    back = _restore(h_rules, kept, mask & ~v_rules, reach_h, th, sw)
-    back |= _restore(v_rules.T, kept.T, (mask & ~h_rules).T, reach_v, tv, sw).T
+    back = np.zeros_like(mask)
+    # Thickness along a rule is judged without the rules across it (grid crossings). A
+    # second pass counts what the first gave back as kept: a stem written along a grid line
+    # comes back as "along" only off the crossing rules, and only then does the crossing
+    # have ink on both sides.
+    for _ in range(2):
+        kept_now = kept | back
+        back_h = _restore(h_rules, kept_now, mask & ~(v_rules & ~back), reach_h, th, sw)
+        back_v = _restore(v_rules.T, kept_now.T, (mask & ~(h_rules & ~back)).T, reach_v, tv, sw).T
+        back = back_h | back_v
     return rules & ~back, nh, nv, nb
 
 
