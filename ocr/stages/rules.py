@@ -73,6 +73,11 @@ class RuleParams:
     thickness on both sides of it across the rule: a stroke crossing the line. (More would
     also bring back grid lines between the close arms of a V.)"""
 
+    heal_gap_sw: float = 1.0
+    """Gaps up to this many sw along a rule between pixels given back to a stroke are given
+    back too (a stroke along a rule passes the thickness test in pieces; letters written on
+    one rule are further apart than this)."""
+
     box_edge_ch: float = 0.5
     """A vertical straight run at least this long (ch) joining two removed horizontal rules
     is the edge of a printed box (comb fields), when it is no thicker than..."""
@@ -107,6 +112,11 @@ class RuleParams:
     """A rule is at most this thick (ch): printed lines are hairlines next to the pen, while
     long dark things that are thick (a shadow's edge region, a desk beyond the sheet) are not
     rules and are left to the sheet and clutter stages."""
+
+    grid_min_vertical: int = 5
+    """With at least this many vertical rule segments in view the paper is a grid: its
+    vertical lines are all long and found as rules, and box edges are not looked for (a
+    letter written in a cell has stems running from one grid line to the next)."""
 
     box_edge_thickness: float = 1.3
     """...this many times the thickness of the rules it joins (handwritten stems are thicker
@@ -315,6 +325,12 @@ def _windows(
     return [(slice(a, b), slice(c, d)) for a, b, c, d in merged]
 
 
+def _closed_along(mask: BoolImage, gap: int, axis: int) -> BoolImage:
+    """``mask`` with gaps of up to ``gap`` pixels along ``axis`` filled (a 1-D closing)."""
+    grown = ndi.maximum_filter1d(mask, gap + 1, axis=axis)
+    return ndi.minimum_filter1d(grown, gap + 1, axis=axis)
+
+
 def _remove_in(
     mask: BoolImage, scale: Scale, params: RuleParams
 ) -> tuple[BoolImage, int, int, int]:
@@ -327,7 +343,9 @@ def _remove_in(
     sw = scale.stroke_width
     reach_h = int(round(params.restore_reach_sw * sw + th))
     reach_v = int(round(params.restore_reach_sw * sw + tv))
-    edges, nb = _box_edges(mask & ~v_rules, h_rules, th, scale, params)
+    edges, nb = np.zeros_like(mask), 0
+    if nv < params.grid_min_vertical:  # on a grid every printed line is long and found
+        edges, nb = _box_edges(mask & ~v_rules, h_rules, th, scale, params)
     rules = h_rules | v_rules | edges
     kept = mask & ~rules
     back = np.zeros_like(mask)
@@ -340,6 +358,12 @@ def _remove_in(
         back_h = _restore(h_rules, kept_now, mask & ~(v_rules & ~back), reach_h, th, sw)
         back_v = _restore(v_rules.T, kept_now.T, (mask & ~(h_rules & ~back)).T, reach_v, tv, sw).T
         back = back_h | back_v
+    # A stroke running along a rule for a while comes back in pieces where the two only just
+    # part (the thickness test fails by a pixel): short gaps along the rule between pieces
+    # given back are the stroke too.
+    gap = max(1, int(round(params.heal_gap_sw * sw)))
+    back |= h_rules & _closed_along(back_h, gap, axis=1)
+    back |= v_rules & _closed_along(back_v, gap, axis=0)
     return rules & ~back, nh, nv, nb
 
 
