@@ -112,6 +112,22 @@ def test_faint_grid_rules_in_pieces_go() -> None:
     assert max(s[0].stop - s[0].start for s in parts) >= 78  # the I is whole
 
 
+def test_touching_top_bars_of_a_word_are_no_rule() -> None:
+    """TTTTT written with bars that touch: a straight-looking run of five ch on the cap
+    line, above a real rule. Hand-drawn bars wander up and down; printed lines do not."""
+    img, d = canvas()
+    d.line([(0, 150), (899, 150)], fill=255, width=2)  # the rule the word stands on
+    for k, dy in enumerate((0, 3, -2, 2, -3)):
+        x = 200 + 30 * k
+        d.line([(x - 2, 100 + dy), (x + 30, 100 - dy)], fill=255, width=3)  # bar
+        d.line([(x + 14, 100), (x + 14, 149)], fill=255, width=4)  # stem down to the rule
+    ink, mask = as_mask(img)
+    out = remove_rules(ink, mask, SCALE)
+    assert out.horizontal >= 1
+    bars = mask[90:110, 200:350]
+    assert out.mask[90:110, 200:350].sum() > 0.9 * bars.sum()
+
+
 def test_printed_boxes_go_and_the_letters_in_them_stay() -> None:
     img, d = canvas(200, 600)
     for k in range(8):  # a comb field: one row of 8 boxes of 1.5 ch, hairlines

@@ -56,8 +56,20 @@ class RuleParams:
 
     join_ch: float = 2.0
     """Straight pieces on one line with gaps up to this many ch between them are one rule
-    when their length is judged: a faint rule binarizes as pieces shorter than a rule. (Only
-    pieces that survived the opening are joined, and letters never do.)"""
+    when their length is judged: a faint rule binarizes as pieces shorter than a rule, a few
+    pixels apart. (More would join the top bars of the capitals along a line of writing,
+    which touch or nearly touch: E, T, F, Z and P tops lie on one cap line.)"""
+
+    joined_bend_px: float = 0.8
+    """...and such a joined rule is straight: the median distance of its column centres from
+    a fitted line is at most this many pixels. Printed lines are straight to the sampling's
+    pixel whatever the scale (pieces of faint rules: 0.2-0.5 px); the top bars of capitals
+    along a line of writing, which also nearly touch, wander by more (1.1-1.7 px)."""
+
+    short_rule_ch: float = 8.0
+    """Runs shorter than this many ch must be that straight too: a word of capitals whose
+    top bars touch makes a straight-looking run of four to six ch; ruled paper's rules span
+    the sheet, a comb field's edges a dozen ch."""
 
     gap_sw: float = 1.0
     """Gaps up to twice this many sw along a rule are bridged before runs are measured: a
@@ -154,13 +166,33 @@ def _runs_at_least(mask: BoolImage, length: int) -> BoolImage:
     )
 
 
+def _straight(rows: NDArray[np.intp], cols: NDArray[np.intp]) -> float:
+    """Median distance (px) of the column centres of pixels (``rows``, ``cols``) from the
+    straight line fitted through them."""
+    at = np.unique(cols)
+    if len(at) < 3:
+        return 0.0
+    centre = np.asarray(ndi.mean(rows, cols, at), dtype=np.float64)
+    fit = np.polyfit(at.astype(np.float64), centre, 1)
+    return float(np.median(np.abs(centre - np.polyval(fit, at))))
+
+
 def _long_segments(
-    opened: BoolImage, mask: BoolImage, min_length: int, max_thickness: float, join: int
+    opened: BoolImage,
+    mask: BoolImage,
+    min_length: int,
+    max_thickness: float,
+    join: int,
+    max_bend: float,
+    short_length: int,
 ) -> tuple[BoolImage, int]:
     """Pieces of ``opened`` that, with gaps up to ``join`` px along the row closed, make runs
     at least ``min_length`` wide whose ink (``mask``) is on average at most ``max_thickness``
     thick, and how many such runs there are. (A faint rule binarizes with gaps longer than
-    the bridge; its pieces are each shorter than a rule but lie on one line.)"""
+    the bridge; its pieces are each shorter than a rule but lie on one line.) A run that is
+    long only when joined, or shorter than ``short_length``, must be straight: its column
+    centres at most ``max_bend`` px (median) from a line, as printed pieces are and the top
+    bars of a line of capitals (touching along a word) are not."""
     joined = opened
     if join > 1:
         grown = ndi.maximum_filter1d(opened, join, axis=1)
@@ -168,14 +200,27 @@ def _long_segments(
     labels, n = ndi.label(joined, structure=np.ones((3, 3), bool))
     if n == 0:
         return np.zeros_like(opened), 0
+    pieces, n_pieces = ndi.label(opened, structure=np.ones((3, 3), bool))
+    piece_width = np.zeros(n_pieces + 1, dtype=np.int64)
+    for j, sl in enumerate(ndi.find_objects(pieces)):
+        if sl is not None:
+            piece_width[j + 1] = sl[1].stop - sl[1].start
     area = np.bincount(labels[mask & opened], minlength=n + 1)
     keep = np.zeros(n + 1, dtype=bool)
     for i, s in enumerate(ndi.find_objects(labels)):
         if s is None or s[1].stop - s[1].start < min_length:
             continue
+        own = (labels[s] == i + 1) & opened[s]
         # Thickness over the columns the pieces cover, not over the closed gaps.
-        covered = int(((labels[s] == i + 1) & opened[s]).any(axis=0).sum())
-        keep[i + 1] = area[i + 1] <= max_thickness * covered
+        covered = int(own.any(axis=0).sum())
+        if area[i + 1] > max_thickness * covered:
+            continue
+        width = s[1].stop - s[1].start
+        if width < short_length or piece_width[pieces[s][own]].max() < min_length:
+            rows, cols = np.nonzero(own & mask[s])
+            if _straight(rows, cols) > max_bend:
+                continue
+        keep[i + 1] = True
     return keep[labels] & opened, int(keep.sum())
 
 
@@ -196,6 +241,8 @@ def _horizontal_rules(
         int(round(params.min_length_ch * ch)),
         params.max_thickness_ch * ch,
         int(round(params.join_ch * ch)),
+        params.joined_bend_px,
+        int(round(params.short_rule_ch * ch)),
     )
     # The band is the rule grown by the slack; within it the rule is what runs straight.
     # (Grown by a pixel: the joints of a tilted line's steps are single pixels. Runs are
