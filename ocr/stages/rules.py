@@ -382,9 +382,16 @@ def _remove_in(
     mask: BoolImage, scale: Scale, params: RuleParams
 ) -> tuple[BoolImage, int, int, int]:
     """Rule pixels to remove from one window of the mask, and the segment counts."""
-    h_rules, nh, th = _horizontal_rules(mask, scale, params)
-    v_rules_t, nv, tv = _horizontal_rules(mask.T, scale, params)
-    v_rules = v_rules_t.T
+    # A window shorter than a rule in one direction holds none that way (the strip around one
+    # rule of lined paper: looking for vertical rules in it was half the stage's time).
+    longest = params.min_length_ch * scale.char_height
+    h_rules, nh, th = np.zeros_like(mask), 0, 0.0
+    v_rules, nv, tv = np.zeros_like(mask), 0, 0.0
+    if mask.shape[1] >= longest:
+        h_rules, nh, th = _horizontal_rules(mask, scale, params)
+    if mask.shape[0] >= longest:
+        v_rules_t, nv, tv = _horizontal_rules(mask.T, scale, params)
+        v_rules = v_rules_t.T
     if nh == 0 and nv == 0:
         return np.zeros_like(mask), 0, 0, 0
     sw = scale.stroke_width
@@ -395,22 +402,27 @@ def _remove_in(
         edges, nb = _box_edges(mask & ~v_rules, h_rules, th, scale, params)
     rules = h_rules | v_rules | edges
     kept = mask & ~rules
-    back = np.zeros_like(mask)
-    # Thickness along a rule is judged without the rules across it (grid crossings). A
-    # second pass counts what the first gave back as kept: a stem written along a grid line
-    # comes back as "along" only off the crossing rules, and only then does the crossing
+    back = back_h = back_v = np.zeros_like(mask)
+    # Thickness along a rule is judged without the rules across it (grid crossings). On a
+    # grid a second pass counts what the first gave back as kept: a stem written along a grid
+    # line comes back as "along" only off the crossing rules, and only then does the crossing
     # have ink on both sides.
-    for _ in range(2):
+    for _ in range(2 if nh and nv else 1):
         kept_now = kept | back
-        back_h = _restore(h_rules, kept_now, mask & ~(v_rules & ~back), reach_h, th, sw)
-        back_v = _restore(v_rules.T, kept_now.T, (mask & ~(h_rules & ~back)).T, reach_v, tv, sw).T
+        if nh:
+            back_h = _restore(h_rules, kept_now, mask & ~(v_rules & ~back), reach_h, th, sw)
+        if nv:
+            across = (mask & ~(h_rules & ~back)).T
+            back_v = _restore(v_rules.T, kept_now.T, across, reach_v, tv, sw).T
         back = back_h | back_v
     # A stroke running along a rule for a while comes back in pieces where the two only just
     # part (the thickness test fails by a pixel): short gaps along the rule between pieces
     # given back are the stroke too.
     gap = max(1, int(round(params.heal_gap_sw * sw)))
-    back |= h_rules & _closed_along(back_h, gap, axis=1)
-    back |= v_rules & _closed_along(back_v, gap, axis=0)
+    if nh:
+        back |= h_rules & _closed_along(back_h, gap, axis=1)
+    if nv:
+        back |= v_rules & _closed_along(back_v, gap, axis=0)
     return rules & ~back, nh, nv, nb
 
 
