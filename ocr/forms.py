@@ -40,9 +40,12 @@ shorter one."""
 TEMPLATE_MIN_IOU: float = 0.3
 """A found field is a template's field when their boxes overlap at least this much (IoU)."""
 
-LABEL_SPACE_HEIGHTS: float = 0.25
-"""Inside a label, a gap between letters wider than this many letter heights is a space
-(print: letters 0.05-0.15 apart, words about 0.5, less in italics, which lean into the gap)."""
+LABEL_SPACE_HEIGHTS: float = 0.18
+"""Inside a label, a gap between letters wider than the word's median letter gap by this
+many letter heights is a space: fonts set letters from 0.1 heights overlapping (italics lean
+into the gap) to 0.25 apart (wide fonts), and a word space adds 0.2-0.5 to that. (On
+synthetic forms, validation writers: a fixed 0.25 heights missed condensed fonts' spaces and
+put spaces into wide fonts' words.)"""
 
 VALUE_SPACE_HEIGHTS: float = 0.35
 """In a box or underline value, a gap wider than the value's median gap by this many
@@ -199,9 +202,11 @@ def spaced(word: Word) -> str:
     if len(chars) < 2:
         return word.text
     height = float(np.median([c.box[3] - c.box[1] for c in chars]))
+    gaps = [b.box[0] - a.box[2] for a, b in zip(chars[:-1], chars[1:], strict=True)]
+    space = float(np.median(gaps)) + LABEL_SPACE_HEIGHTS * height
     out = chars[0].text
-    for a, b in zip(chars[:-1], chars[1:], strict=True):
-        out += (" " if b.box[0] - a.box[2] > LABEL_SPACE_HEIGHTS * height else "") + b.text
+    for gap, b in zip(gaps, chars[1:], strict=True):
+        out += (" " if gap > space else "") + b.text
     return out
 
 

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,8 +22,10 @@ from ocr.model.classes import CLASS_INDEX, CLASSES, CONFUSABLE_PAIRS, NOT_CHAR_I
 from ocr.model.store import Recognizer
 from ocr.stages.binarize import TARGET_TOLERANCE, PreparedPage, estimate_scale, prepare_page
 from ocr.stages.deskew import MIN_DESKEW_DEG, measure_tilt, rotate_page
+from ocr.stages.doodles import drop_doodles
 from ocr.stages.fields import FieldsFound, find_fields
 from ocr.stages.orient import Orientation, find_orientation, turn_page
+from ocr.stages.printread import BoxMap, PrintRead, Resampled, read_print
 from ocr.stages.recognize import (
     FLAG_MARGIN,
     Reading,
@@ -158,24 +160,6 @@ def drop_clutter(layout: Layout, probs: dict[int, NDArray[np.float32]]) -> tuple
         if words:
             lines.append(LayoutLine(words))
     return replace(layout, lines=lines), len(clutter)
-
-
-class BoxMap(Protocol):
-    """One geometric step of the pipeline, undone: a box on the step's output -> the axis-
-    aligned bounds of its corners on the step's input (deskew, quarter turn, rectified sheet,
-    resampling)."""
-
-    def box_to_input(self, box: tuple[float, float, float, float]) -> tuple[float, ...]: ...
-
-
-@dataclass(frozen=True)
-class Resampled:
-    """Undoes a resampling by ``per_px`` output px per input px."""
-
-    per_px: float
-
-    def box_to_input(self, box: tuple[float, float, float, float]) -> tuple[float, ...]:
-        return tuple(v / self.per_px for v in box)
 
 
 def to_original(box: CharBox, maps: Sequence[BoxMap], size: tuple[int, int]) -> list[int]:
@@ -375,59 +359,6 @@ def read_frames(
 
 _NO_MASK = np.zeros((0, 0), dtype=bool)
 
-PRINT_PAD: float = 0.4
-"""A line of print is cut from the page with this many print heights around it."""
-
-
-@dataclass(frozen=True)
-class Shifted:
-    """Undoes a crop: a box on the crop -> the same box on the image it was cut from."""
-
-    dx: float
-    dy: float
-
-    def box_to_input(self, box: tuple[float, float, float, float]) -> tuple[float, ...]:
-        x0, y0, x1, y1 = box
-        return (x0 + self.dx, y0 + self.dy, x1 + self.dx, y1 + self.dy)
-
-
-@dataclass
-class PrintRead:
-    """One line of small print segmented again from the page at its own scale."""
-
-    layout: Layout
-    glyphs: list[Glyph]
-    maps: list[BoxMap]
-    """From the crop's working pixels back to the image it was cut from, last step first."""
-
-
-def read_print(
-    pixels: NDArray[np.uint8],
-    boxes: list[tuple[int, int, int, int]],
-    height: float,
-    factor: float,
-    score: Callable[[list[NDArray[np.float32]]], NDArray[np.float32]] | None,
-    options: PipelineOptions,
-) -> list[PrintRead]:
-    """Each line of print (working-px ``boxes``, letters ``height`` px tall there) cut from
-    the image the page was prepared from and prepared again, so its letters reach the working
-    character height instead of the dozen pixels they have at the handwriting's resolution."""
-    out: list[PrintRead] = []
-    hgt, wid = pixels.shape[:2]
-    pad = PRINT_PAD * height
-    for x0, y0, x1, y1 in boxes:
-        a = max(0, int((x0 - pad) / factor))
-        b = max(0, int((y0 - pad) / factor))
-        c = min(wid, int(np.ceil((x1 + pad) / factor)))
-        d = min(hgt, int(np.ceil((y1 + pad) / factor)))
-        if c - a < 4 or d - b < 4:
-            continue
-        crop = prepare_page(pixels[b:d, a:c])
-        layout = segment(crop.mask, crop.ink, crop.scale, score, params=options.segment)
-        maps: list[BoxMap] = [Resampled(crop.factor), Shifted(a, b)]
-        out.append(PrintRead(layout, cut_glyphs(crop.ink, layout), maps))
-    return out
-
 
 def transcribe_page(
     page: PageImage, recognizer: Recognizer, options: PipelineOptions | None = None
@@ -492,13 +423,20 @@ def transcribe_page(
     # Print is cut from the image binarized (sheet rectified or not), so only when no turn or
     # rotation came after binarization: working px are then that image's px times the factor.
     if found.fields and len(maps) == (3 if search.sheet is not None else 2):
-        parts = ctx.run("print", split_print, prepared.mask, prepared.scale)
+        boxes = [(f.x0, f.y0, f.x1, f.y1) for f in found.fields]
+        parts = ctx.run("print", split_print, prepared.mask, prepared.scale, boxes)
         if parts is not None:
-            hand, boxes, height = parts
-            ink = np.where(hand, prepared.ink, np.float32(0)).astype(np.float32)
-            prepared = replace(prepared, mask=hand, ink=ink)
+            ink = np.where(parts.hand, prepared.ink, np.float32(0)).astype(np.float32)
+            prepared = replace(prepared, mask=parts.hand, ink=ink)
             prints = ctx.run(
-                "print-read", read_print, pixels, boxes, height, prepared.factor, score, options
+                "print-read",
+                read_print,
+                pixels,
+                parts.lines,
+                parts.height,
+                prepared.factor,
+                score,
+                options.segment,
             )
     layout = ctx.run(
         "segment",
@@ -526,6 +464,8 @@ def transcribe_page(
     )
     by_box = probs_by_box(glyphs, probs)
     layout, dropped = drop_clutter(layout, by_box)
+    layout, doodles = drop_doodles(layout, by_box)
+    dropped += doodles
     if page_glyphs and dropped == page_glyphs and not found.fields and not prints:
         raise blank
     clutter_warnings = []

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ocr.forms import reading_text
 from review.images import PageImages
 from review.queue import decision_token, review_key, text_key
 from review.store import ABSENT, Conflict, NotFound, Store
@@ -115,7 +116,12 @@ def apply_record(result: PageResult, record: ReviewRecord) -> PageResult:
                 if c.review is None or c.review.status != NOT_A_CHARACTER
             )
         line.text = " ".join(w.text for w in line.words if w.text)
-    out.text = "\n".join(ln.text for ln in out.lines)
+    # As the pipeline builds it: a form's field values keep their place in the text.
+    out.text = (
+        reading_text(out.lines, out.fields)
+        if out.fields
+        else "\n".join(ln.text for ln in out.lines)
+    )
     return out
 
 

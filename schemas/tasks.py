@@ -37,6 +37,9 @@ class TranscribePageRequest(BaseModel):
         description="this source's output keys as listed by the batch (saves one LIST per "
         "page); None = list them",
     )
+    fields: bool = Field(
+        default=False, description="also read printed form fields into PageResult.fields"
+    )
 
 
 class FileOutcome(BaseModel):
@@ -69,6 +72,11 @@ class TranscribePrefixRequest(BaseModel):
     out_prefix: str
     out_bucket: str | None = Field(default=None, description="None = the source bucket")
     force: bool = False
+    fields: bool = Field(
+        default=False,
+        description="read printed form fields of every page and write _fields.csv (a row per "
+        "page, a column per field label) beside _batch.json",
+    )
 
 
 class BatchStarted(BaseModel):
@@ -115,6 +123,10 @@ class BatchSummary(BaseModel):
     finished_at: datetime
     seconds: float = Field(ge=0)
     pages_per_second: float = Field(ge=0, description="pages done / seconds")
+    fields_csv: str | None = Field(
+        default=None,
+        description="s3://BUCKET/KEY of the batch's form-field table, when fields were asked for",
+    )
 
 
 class Hyperparameters(BaseModel):

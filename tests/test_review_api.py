@@ -409,3 +409,20 @@ def test_a_record_of_an_earlier_result_is_not_applied_to_a_new_one(
     assert fresh.reviewed() == 0
     fresh.update(item.result_key, record)
     assert fresh.reviewed() == 1
+
+
+def test_applying_decisions_keeps_a_forms_field_values_in_the_text(tmp_path: Path) -> None:
+    """The text is rebuilt after decisions as the pipeline builds it: with a form's field
+    values in reading order, not from the free lines alone."""
+    from ocr.io.imageio import read_pages
+    from ocr.model.store import load_model
+    from ocr.pipeline import PipelineOptions, transcribe_page
+    from ocr.synth.forms import make_forms, save_form
+    from review.decisions import _new_record, apply_record
+
+    form = save_form(make_forms(1, [0], seed=5, source="builtin")[0], tmp_path, "form")
+    result = transcribe_page(next(read_pages(form)), load_model(), PipelineOptions(fields=True))
+    assert any(f.value for f in result.fields)
+    text = result.text
+    applied = apply_record(result.model_copy(deep=True), _new_record("form.jpg.json", result))
+    assert applied.text == text

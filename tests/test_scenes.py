@@ -42,3 +42,21 @@ def test_desks_are_distinct_from_paper() -> None:
     assert photo.shape == (240, 320, 3)
     with pytest.raises(ValueError, match="unknown desk"):
         desk_texture(rng, (10, 10), "glass")
+
+
+def test_touching_scenes_letters_touch_where_plain_pages_leave_gaps() -> None:
+    def gaps(kind: str) -> list[float]:
+        """Gaps between neighbouring letters of a word, in their boxes' heights."""
+        (scene,) = make_scenes(1, kind, writers=[3], seed=5, source="builtin")
+        out = []
+        for ln in scene.lines:
+            chars = iter(ln.chars)
+            for word in ln.text.split():
+                boxes = [next(chars).box for _ in word]
+                out += [
+                    (b[0] - a[2]) / (a[3] - a[1]) for a, b in zip(boxes, boxes[1:], strict=False)
+                ]
+        return out
+
+    # A shadow scene is a plain page under a shadow: its letters keep their usual gaps.
+    assert np.median(gaps("touching")) < 0.05 < np.median(gaps("shadow"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
@@ -190,6 +190,26 @@ def test_scorer_can_keep_a_wide_component_whole() -> None:
     layout, _ = run(page, lambda crops: np.full(len(crops), 0.5))
     # A constant scorer prefers the fewest pieces (fewest factors of 0.5) and never merges.
     assert shape(layout) == [[1, 2, 4], [1, 1, 4]]
+
+
+def test_a_line_of_touching_pairs_is_split_though_every_part_is_as_wide() -> None:
+    """Where every part of a line is two touching letters, the line's typical width is a
+    pair's and no part is wide beside it; a part wider than it is tall is offered anyway."""
+    pairs = ["TX", "ZX", "XT", "TX", "ZX", "XT"]
+    page = draw_page([" ".join(pairs)], touching=tuple(pairs), width_ch=0.75)
+
+    def score(crops: list[NDArray[np.float32]]) -> NDArray[np.float64]:
+        # Sure of crops shaped like one letter (width 0.4-0.85 of the height), not of others.
+        aspect = np.array([c.shape[1] / c.shape[0] for c in crops], dtype=float)
+        return np.where((aspect > 0.4) & (aspect < 0.85), 0.95, 0.2)
+
+    p = prepare_page(page.image)
+    layout = sg.segment(p.mask, p.ink, p.scale, score)
+    assert len(shape(layout)[0]) == len(pairs) and min(shape(layout)[0]) >= 2, shape(layout)
+    # Only the aspect rule finds them: without it the pairs stay whole.
+    params = replace(sg.SegmentParams(), split_aspect=99.0)
+    whole = sg.segment(p.mask, p.ink, p.scale, score, params=params)
+    assert shape(whole) == [[1, 1, 1, 1, 1, 1]]
 
 
 def test_dots_are_marks_attached_to_their_word() -> None:

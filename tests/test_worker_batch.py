@@ -3,6 +3,8 @@ and Celery worker processes, driven by the real ``scanscribe submit`` command li
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import signal
@@ -178,6 +180,21 @@ def test_resubmit_does_no_work_and_force_redoes(cluster: Cluster, s3: Any) -> No
     assert (forced.pages_done, forced.pages_skipped) == (forced.files, 0)
     redone = outputs(s3, "e2e/out")
     assert all(redone[k]["LastModified"] > before[k]["LastModified"] for k in unchanged)
+
+
+def test_fields_batch_writes_fields_csv_beside_the_summary(cluster: Cluster, s3: Any) -> None:
+    """``submit --fields`` on pages read before without fields: every page is redone with
+    fields and ``_fields.csv`` (named in ``_batch.json``) has a row per page."""
+    code, _, summary = submit(cluster, "e2e/in", "e2e/out", "--fields")
+    assert code == 0
+    assert (summary.pages_done, summary.pages_skipped) == (summary.files, 0)
+    assert summary.fields_csv == f"s3://{BUCKET}/e2e/out/_fields.csv"
+    rows = list(csv.DictReader(io.StringIO(get(cluster, "e2e/out", "_fields.csv").decode())))
+    assert len(rows) == summary.files
+    assert sorted(r["source"] for r in rows) == sorted(
+        f"s3://{BUCKET}/e2e/in/{name}" for name in outputs(s3, "e2e/in")
+    )
+    assert list(rows[0])[:2] == ["source", "page_index"] and list(rows[0])[-1] == "flagged_fields"
 
 
 def test_corrupt_inputs_get_error_records_and_the_rest_is_done(

@@ -13,6 +13,8 @@ from worker_harness import FAKE_CREDENTIALS, MotoServer
 
 from ocr.batch import UnsafeName, stem_of_output
 from ocr.model.store import DEFAULT_MODEL_DIR, ModelError, load_model
+from ocr.pipeline import PipelineOptions
+from schemas.page import PageResult
 from schemas.tasks import TranscribePageRequest
 from worker.celery_app import RETRAIN_TASK, TRAINING_QUEUE, beat_schedule, celery_config
 from worker.registry import ModelCache, Registry
@@ -393,3 +395,51 @@ def test_an_unexpected_error_is_logged_with_its_traceback_and_retried_on_resubmi
         "bug/out/p.jpg.txt",
     ]
     assert transcribe_object(storage, cache, req).status == "skipped"
+
+
+def test_fields_batch_writes_a_table_of_every_page_result(
+    moto_server: MotoServer, worker_pages: list[Path], tmp_path: Path
+) -> None:
+    """A batch asked for fields reads them on every page, redoes a result read without them
+    (its done-marker says so), and ``_fields.csv`` has one row per page result, read back
+    from the outputs: a plain page's row is empty, the form's row has its fields."""
+    import csv
+
+    from ocr.synth.forms import make_forms, save_form
+    from worker.fieldtable import write_fields_csv
+
+    storage = Storage(moto_server.client(), max_download_bytes=50_000_000)
+    cache = ModelCache(None, poll_interval_s=60)
+    form = save_form(make_forms(1, [0], seed=5, source="builtin")[0], tmp_path, "form")
+    storage.upload(BUCKET, "fld/in/form.jpg", form.read_bytes(), "image/jpeg")
+    storage.upload(BUCKET, "fld/in/page.jpg", worker_pages[0].read_bytes(), "image/jpeg")
+    reqs = {
+        name: TranscribePageRequest(
+            bucket=BUCKET, key=f"fld/in/{name}", out_prefix="fld/out", prefix="fld/in/"
+        )
+        for name in ("form.jpg", "page.jpg")
+    }
+    plain = transcribe_object(storage, cache, reqs["form.jpg"])
+    assert plain.status == "done"
+    with_fields = PipelineOptions(fields=True)
+    outcomes = []
+    for req in reqs.values():
+        req.fields = True
+        outcomes.append(transcribe_object(storage, cache, req, with_fields))
+    assert [o.status for o in outcomes] == ["done", "done"]  # the plain result was not current
+    again = transcribe_object(storage, cache, reqs["form.jpg"], with_fields)
+    assert again.status == "skipped"
+
+    write_fields_csv(storage, BUCKET, "fld/out/_fields.csv", [again, outcomes[1]])
+    text = storage.download(BUCKET, "fld/out/_fields.csv").data.decode()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["source"] for r in rows] == [f"s3://{BUCKET}/fld/in/{n}" for n in reqs]
+    assert list(rows[0])[:2] == ["source", "page_index"] and list(rows[0])[-1] == "flagged_fields"
+    form_result = PageResult.model_validate_json(
+        storage.download(BUCKET, "fld/out/form.jpg.json").data
+    )
+    assert form_result.fields, "the form's fields were read"
+    columns = [c for c in rows[0] if c not in ("source", "page_index", "flagged_fields")]
+    assert len(columns) == len(form_result.fields)
+    assert sum(bool(rows[0][c]) for c in columns) == sum(bool(f.value) for f in form_result.fields)
+    assert not any(rows[1][c] for c in columns)

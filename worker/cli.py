@@ -66,6 +66,12 @@ def add_worker_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="s3://BUCKET/PREFIX")
     p.add_argument("--wait", action="store_true", help="show progress until done")
     p.add_argument("--force", action="store_true", help="redo pages that already have results")
+    p.add_argument(
+        "--fields",
+        action="store_true",
+        help="read printed form fields (comb cells, boxes, underlines) of every page and write "
+        "_fields.csv (a row per page, a column per field label) beside _batch.json",
+    )
     p.add_argument("--timeout", type=float, default=None, help="--wait at most this many s")
     p.set_defaults(func=cmd_submit)
 
@@ -215,6 +221,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
         out_bucket=out.bucket,
         out_prefix=out.key,
         force=args.force,
+        fields=args.fields,
     )
     # By name: the client needs neither the task bodies nor their imports (numpy, scipy).
     result = app.send_task(PREFIX_TASK, kwargs=req.model_dump(mode="json"))

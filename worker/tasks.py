@@ -18,6 +18,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
 
 from ocr.batch import UnsafeName, stem_of_output
+from ocr.pipeline import PipelineOptions
 from schemas.tasks import (
     BatchStarted,
     BatchSummary,
@@ -28,6 +29,7 @@ from schemas.tasks import (
     TranscribePrefixRequest,
 )
 from worker.celery_app import PREFIX_TASK, RETRAIN_TASK, TASK_PREFIX, app
+from worker.fieldtable import FIELDS_NAME, write_fields_csv
 from worker.registry import ModelCache, Registry
 from worker.settings import Settings, get_settings
 from worker.storage import TRANSIENT_ERRORS, ObjectInfo, Storage, join_key
@@ -168,7 +170,12 @@ def _run_page(req: TranscribePageRequest) -> FileOutcome:
         log.error("s3://%s/%s: %s", req.bucket, req.key, crashed)
     try:
         return transcribe_object(
-            storage(), model_cache(), req, passthrough=(SoftTimeLimitExceeded,), crashed=crashed
+            storage(),
+            model_cache(),
+            req,
+            PipelineOptions(fields=req.fields),
+            passthrough=(SoftTimeLimitExceeded,),
+            crashed=crashed,
         )
     finally:
         _deliveries.end(req)
@@ -228,6 +235,7 @@ def transcribe_prefix(self: Task, **request: Any) -> dict[str, Any]:
             prefix=prefix,
             etag=o.etag,
             out_bucket=out_bucket,
+            fields=req.fields,
         )
         try:
             page.existing = outputs.get(output_stem(page), [])
@@ -248,6 +256,7 @@ def transcribe_prefix(self: Task, **request: Any) -> dict[str, Any]:
         "summary_key": summary_key,
         "started_at": started.isoformat(),
         "files": len(pages),
+        "fields": req.fields,
     }
     group_id = callback_id = None
     if chunks:
@@ -319,6 +328,10 @@ def finish_batch(self: Task, chunks: list[list[dict[str, Any]]], meta: dict[str,
             raise self.retry(countdown=RECOVERY_WAIT_S, max_retries=RECOVERY_RETRIES)
         outcomes += recovered
     summary = summarize(outcomes, meta)
+    if meta.get("fields"):  # the table first: _batch.json is the batch's done-marker
+        key = join_key(meta["out_prefix"], FIELDS_NAME)
+        write_fields_csv(storage(), meta["out_bucket"], key, outcomes)
+        summary.fields_csv = f"s3://{meta['out_bucket']}/{key}"
     storage().upload(
         meta["out_bucket"],
         meta["summary_key"],

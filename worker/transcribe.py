@@ -58,6 +58,9 @@ META_FAILED = "pages-failed"
 META_CHARS = "characters"
 META_FLAGGED = "flagged"
 META_RETRY = "retry-on-resubmit"
+META_FIELDS = "form-fields"
+"""'yes' when the result holds the page's form fields: a result read without them is not
+current for a batch that asks for fields."""
 
 
 def is_input(key: str) -> bool:
@@ -135,7 +138,11 @@ def transcribe_object(
                 continue
             info = storage.head(out_bucket, key)
             meta = info.metadata if info is not None else {}
-            current = meta.get(META_ETAG) == etag and meta.get(META_MODEL) == version
+            current = (
+                meta.get(META_ETAG) == etag
+                and meta.get(META_MODEL) == version
+                and (meta.get(META_FIELDS) == "yes" or not options.fields)
+            )
             if etag and current and meta.get(META_RETRY) != "yes":
                 return _skipped(req, meta, sorted(existing), version, start)
             break
@@ -155,7 +162,7 @@ def transcribe_object(
             # the batch moves past it instead of hitting the same wall, then let the task fail.
             msg = f"{source}: transcription exceeded the task's time limit"
             timed_out = file_error(source, "timeout", msg)
-            written = _upload(storage, out_bucket, stem, timed_out, etag, version)
+            written = _upload(storage, out_bucket, stem, timed_out, etag, version, options)
             _remove_stale(storage, out_bucket, existing, written)
             raise
         except ObjectTooLarge as e:
@@ -165,7 +172,7 @@ def transcribe_object(
         except StorageError as e:
             pages = file_error(source, "unreadable-file", str(e))
 
-    written = _upload(storage, out_bucket, stem, pages, etag, version)
+    written = _upload(storage, out_bucket, stem, pages, etag, version, options)
     _remove_stale(storage, out_bucket, existing, written)
     t = tally(pages)
     results = [p for p in pages if p.result is not None]
@@ -208,7 +215,13 @@ def _skipped(
 
 
 def _upload(
-    storage: Storage, bucket: str, stem: str, pages: list[PageOutcome], etag: str, version: str
+    storage: Storage,
+    bucket: str,
+    stem: str,
+    pages: list[PageOutcome],
+    etag: str,
+    version: str,
+    options: PipelineOptions,
 ) -> list[str]:
     """Write every page's outputs, the done-marker (first page's JSON) last; the keys."""
     t = tally(pages)
@@ -220,6 +233,7 @@ def _upload(
         META_CHARS: str(t.characters),
         META_FLAGGED: str(t.flagged),
         META_RETRY: "yes" if t.retry else "no",
+        META_FIELDS: "yes" if options.fields or options.template else "no",
     }
     written: list[str] = []
     for key, data in rendered_outputs(stem, pages):

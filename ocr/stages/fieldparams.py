@@ -17,6 +17,19 @@ class FieldParams:
     """Darkness (1 - grey / paper) above which a pixel may belong to a printed line: low
     enough for light drop-out red or blue, well above paper noise."""
 
+    line_dark: float = 0.06
+    """Mean darkness along ``line_mean_px`` pixels of a line (rules: along x; dividers: along
+    y) above which a pixel may belong to a printed line..."""
+
+    line_mean_px: int = 5
+    """...(pixels, not ch: this averages the paper's pixel noise, whose size does not follow
+    the writing's), so a light 1 px drop-out line is found whole."""
+
+    line_pixel_dark: float = 0.03
+    """...when the pixel itself is darker than this (paper is about 0) and not next to
+    the ink mask (the average would spread dark print into the gaps between its letters and
+    make a row of print a line; next to ink the plain ``faint_dark`` test holds)."""
+
     background_ch: float = 1.5
     """Background cell (ch) for the darkness map: larger than the binarization's, since a
     thin rule needs no fine paper estimate."""
@@ -50,9 +63,18 @@ class FieldParams:
     join_ink_share: float = 0.2
     """...when at most this share of the gap's columns has ink within half a ch of the line."""
 
+    join_short_ch: float = 1.0
+    """...and across gaps up to this long (ch) whatever is in them (a stroke touching the
+    rule; a label between two rules is longer)."""
+
+    extend_gap_ch: float = 0.5
+    """A found rule is carried on along its line across gaps up to this long (ch) without
+    line pixels that are not ink (see :func:`ocr.stages.fieldrules.extend_ends`)."""
+
     side_ink_share: float = 0.35
     """Just beside a rule (above or below) at most this share of its columns is ink: the
-    feet of printed letters line up straight, but their stems rise from most columns."""
+    feet of printed letters line up straight, but their stems rise from most columns. A
+    rule with more ink beside it (letters sitting on a comb's rule) is only a box row's edge."""
 
     box_height_ch: tuple[float, float] = (0.7, 3.5)
     """Distance between a box row's top and bottom rules (ch)."""
@@ -80,6 +102,11 @@ class FieldParams:
     print_clear_ch: float = 0.35
     """...when no taller ink lies within this many ch of them..."""
 
+    print_frame_max_ch: float = 3.0
+    """Outside every field frame, ink components from ``print_min_ch`` up to this tall (ch)
+    are print (labels, headings: a title is about twice a label); taller is a logo or a
+    drawing, left to segmentation."""
+
     print_min_parts: int = 8
     """...and there are at least this many of them on the page."""
 
@@ -89,6 +116,19 @@ class FieldParams:
     cell_merge: float = 0.65
     """An interval between dividers narrower than this share of the row's median cell is half
     a cell split by a handwritten stroke taken for a divider: its two halves are merged."""
+
+    cell_spread: float = 0.2
+    """Comb cells are one width: the row's length is a whole number of the median interval
+    between dividers to within this share of it, and a divider found within this share of
+    a grid position is that position's (else the row is a single box whose writing made
+    full-height strokes: a J's stem, an N's diagonal)..."""
+
+    grid_share: float = 0.6
+    """...and at least this share of the grid's inner positions has a divider found..."""
+
+    max_cell_aspect: float = 1.6
+    """...and the median interval is at most this many row heights (comb cells are about
+    square; two or three strokes in a long box are not)."""
 
     underline_room_ch: float = 1.6
     """An underline field holds writing up to this many ch above its rule."""
@@ -100,6 +140,15 @@ class FieldParams:
     darker_than_line: float = 0.15
     """...or when it is darker than the line's own darkest tenth by this much (ink over a
     light drop-out line; a black line's darkest tenth is as dark as ink, so never there)."""
+
+    divider_margin_px: float = 1.0
+    """A divider is removed this many px beyond its full columns each side (blur: px, not
+    the writing's size)..."""
+
+    divider_search: float = 0.15
+    """...its full columns are looked for within this share of a cell's width of where
+    it was found (a run's centre may be moved by a stroke touching it, a grid position is
+    rounded)."""
 
     whole_share: float = 0.7
     """A comb ink component with at least this share of its pixels in one cell belongs

@@ -30,7 +30,14 @@ from ocr.synth.style import SynthStyle
 
 FloatImage = NDArray[np.float32]
 
-SCENE_KINDS: tuple[str, ...] = ("desk", "shadow", "coloured-light", "rotated", *PAPER_SCENES)
+SCENE_KINDS: tuple[str, ...] = (
+    "desk",
+    "shadow",
+    "coloured-light",
+    "rotated",
+    "touching",
+    *PAPER_SCENES,
+)
 """What :func:`render_scene` can compose; helper scene kinds (ruled paper, markers) join
 this tuple from their own module."""
 
@@ -270,12 +277,19 @@ SCENE_STYLE = replace(SynthStyle(), shadow_chance=0.0, rotation_deg=1.0, perspec
 """The page under a scene: a normal photographed page, without the soft shadows and keystone
 that the scene adds its own way."""
 
+TOUCHING_SPACING: tuple[float, float] = (-0.06, 0.1)
+"""Letter gap of "touching" scenes, in character heights: most neighbours touch or overlap,
+as in quick real handwriting (the plain pages keep a clear gap of 0.2-0.6)."""
+
 
 def render_scene(
     glyphs: Glyphs, rng: np.random.Generator, kind: str, *, writer: int = -1, seed: int = -1
 ) -> SynthPage:
     """One scene of ``kind`` (see ``SCENE_KINDS``) in one writer's hand."""
-    page = render_page(glyphs, rng, SCENE_STYLE, writer=writer, seed=seed)
+    style = SCENE_STYLE
+    if kind == "touching":
+        style = replace(SCENE_STYLE, letter_spacing=TOUCHING_SPACING)
+    page = render_page(glyphs, rng, style, writer=writer, seed=seed)
     if kind == "desk":
         return on_desk(page, rng)
     if kind == "shadow":
@@ -284,6 +298,8 @@ def render_scene(
         return coloured_light(page, rng)
     if kind == "rotated":
         return quarter_turn(page, rng)
+    if kind == "touching":  # the page as it is: its letters touch
+        return page
     if kind in PAPER_SCENES:  # lined, grid, drawings (ocr/synth/paper.py)
         return PAPER_SCENES[kind](page, rng)
     raise ValueError(f"unknown scene kind {kind!r} (one of {', '.join(SCENE_KINDS)})")

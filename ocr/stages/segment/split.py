@@ -72,15 +72,18 @@ def split_wide(
     for c in line:
         own = np.isin(labels[c.y0 : c.y1, c.x0 : c.x1], c.labels)
         ratio = params.split_width_ratio if score is not None else params.split_width_ratio_blind
-        if c.width <= ratio * tw or c.height < params.primary_height_ch * scale.char_height:
+        by_width = c.width > ratio * tw
+        by_aspect = score is not None and c.width > params.split_aspect * c.height
+        if not (by_width or by_aspect) or c.height < params.primary_height_ch * scale.char_height:
             out.append((c, own))
             continue
         profile = (own * ink[c.y0 : c.y1, c.x0 : c.x1]).sum(axis=0).astype(np.float64)
-        # Touching letters share their joining strokes: n letters span n * (tw - sw) + sw.
-        pitch = max(tw - scale.stroke_width, params.min_pitch_ratio * tw)
+        letter = tw if by_width else min(tw, params.split_letter_aspect * c.height)
+        # Touching letters share their joining strokes: n letters span n * (w - sw) + sw.
+        pitch = max(letter - scale.stroke_width, params.min_pitch_ratio * letter)
         n = max(2, int(round((c.width - scale.stroke_width) / pitch)))
         cuts = _choose_cuts(
-            own, profile, n, tw, ink[c.y0 : c.y1, c.x0 : c.x1], score, params=params
+            own, profile, n, letter, ink[c.y0 : c.y1, c.x0 : c.x1], score, params=params
         )
         edges = [0, *cuts, c.width]
         for a, b in zip(edges[:-1], edges[1:], strict=True):

@@ -1,0 +1,238 @@
+"""Box rows and print on forms: comb dividers on an even grid, single boxes whose writing has
+full-height strokes, labels as tall as the writing taken for print, print lines read once."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ocr.forms import spaced
+from ocr.stages.binarize import Scale
+from ocr.stages.combs import FoundField, pair_boxes, regular_cells
+from ocr.stages.fieldparams import DEFAULT_FIELD_PARAMS as P
+from ocr.stages.fieldrules import Rule, extend_ends, join_pieces
+from ocr.stages.fields import _along, divider_columns, find_fields
+from ocr.stages.printread import read_print
+from ocr.stages.segment import DEFAULT_PARAMS
+from ocr.stages.smallprint import split_print
+from schemas.page import Character, Word
+
+CH = 32
+SCALE = Scale(char_height=CH, stroke_width=3.0)
+
+
+def test_even_dividers_stay_a_comb() -> None:
+    edges = [100 + 40 * i for i in range(9)]
+    assert regular_cells(edges, 50.0, P) == edges
+
+
+def test_lost_and_shifted_dividers_are_put_back_on_the_grid() -> None:
+    grid = [100 + 40 * i for i in range(11)]
+    found = [e for e in grid if e != 260]  # a faint divider lost
+    found[found.index(340)] = 353  # a stroke touching a divider moved its run's centre
+    out = regular_cells(found, 50.0, P)
+    assert len(out) == len(grid)
+    assert np.abs(np.asarray(out) - grid).max() <= 1
+
+
+@pytest.mark.parametrize(
+    "edges",
+    [
+        [100, 130, 600, 640],  # two strokes of a J or an N in a long box
+        [100, 400, 700],  # one stroke halfway: cells far wider than the row is high
+        [100, 140, 180, 600],  # a few strokes at the start of a long box
+    ],
+)
+def test_strokes_in_a_single_box_leave_it_a_box(edges: list[int]) -> None:
+    assert regular_cells(edges, 50.0, P) == [edges[0], edges[-1]]
+
+
+def test_box_with_full_height_strokes_found_as_a_box() -> None:
+    grey = np.ones((300, 900), dtype=np.float32)
+    x0, y0, x1, y1 = 100, 100, 800, 150
+    grey[y0 : y0 + 2, x0:x1] = 0.1
+    grey[y1 : y1 + 2, x0:x1] = 0.1
+    grey[y0:y1, x0 : x0 + 2] = 0.1
+    grey[y0:y1, x1 - 2 : x1] = 0.1
+    for x in (150, 185, 260):  # stems of the value touching both rules
+        grey[y0:y1, x : x + 3] = 0.05
+    mask = grey < 0.5
+    ink = np.where(mask, 1.0 - grey, 0.0).astype(np.float32)
+    found = find_fields(grey, ink, mask, SCALE)
+    assert [f.kind for f in found.fields] == ["box"]
+
+
+def _letters(mask: np.ndarray, x0: int, y0: int, n: int, h: int, step: int) -> None:
+    for i in range(n):
+        x = x0 + i * step
+        mask[y0 : y0 + h, x : x + 3] = True
+        mask[y0 : y0 + 3, x : x + h // 2] = True
+
+
+def test_label_as_tall_as_the_writing_is_print_outside_the_frames() -> None:
+    mask = np.zeros((300, 900), dtype=bool)
+    _letters(mask, 20, 110, 10, 30, 22)  # the label, as tall as the writing (ch 32)
+    _letters(mask, 320, 110, 5, 30, 40)  # the value, inside its frame
+    frame = (300, 95, 800, 150)
+    assert split_print(mask, SCALE) is None  # by size alone it is writing
+    parts = split_print(mask, SCALE, [frame])
+    assert parts is not None
+    assert not parts.hand[:, :300].any()  # the label left the writing
+    assert parts.hand[:, 300:].sum() == mask[:, 300:].sum()  # the value stayed
+    assert len(parts.lines) == 1 and parts.lines[0].box[2] <= 300
+
+
+def test_a_print_line_reads_only_its_own_print() -> None:
+    """A value written just right of its label lies inside the label's crop: the crop reads
+    the label's own letters only, so the value is not read twice (once as print)."""
+    pixels = np.full((160, 600), 240, dtype=np.uint8)
+    mask = np.zeros((160, 600), dtype=bool)
+    for x in range(20, 200, 24):  # the label
+        mask[60:80, x : x + 3] = True
+        mask[60:63, x : x + 10] = True
+    mask[50:95, 212:216] = True  # the value's first stroke, inside its frame
+    mask[50:54, 212:240] = True
+    pixels[mask] = 20
+    scale = Scale(char_height=40, stroke_width=3.0)
+    parts = split_print(mask, scale, [(205, 40, 500, 100)])
+    assert parts is not None and len(parts.lines) == 1
+    assert parts.lines[0].box[2] > 216  # the line's box reaches over the value
+    reads = read_print(pixels, parts.lines, parts.height, 1.0, None, DEFAULT_PARAMS)
+    assert len(reads) == 1 and reads[0].glyphs
+    for g in reads[0].glyphs:
+        x0, y0, x1, y1 = g.box.x0, g.box.y0, g.box.x1, g.box.y1
+        for m in reads[0].maps:
+            x0, y0, x1, y1 = m.box_to_input((x0, y0, x1, y1))
+        assert x1 <= 205
+
+
+def test_comb_whose_letters_sit_on_its_rules_is_found() -> None:
+    """Letters filling most cells and touching the bottom rule make it look like the aligned
+    feet of print; the row's dividers still make it a comb, not a lone underline."""
+    grey = np.ones((300, 700), dtype=np.float32)
+    x0, y0, cell, n, h = 100, 100, 40, 9, 48
+    grey[y0 : y0 + 2, x0 : x0 + n * cell + 2] = 0.2
+    grey[y0 + h : y0 + h + 2, x0 : x0 + n * cell + 2] = 0.2
+    for i in range(n + 1):
+        grey[y0 : y0 + h + 2, x0 + i * cell : x0 + i * cell + 2] = 0.2
+    for i in range(n):  # an L in every cell, its foot on the bottom rule
+        cx = x0 + i * cell + 7
+        grey[y0 + 12 : y0 + h, cx : cx + 3] = 0.05
+        grey[y0 + h - 6 : y0 + h - 1, cx - 4 : cx + 28] = 0.05
+    mask = grey < 0.5
+    ink = np.where(mask, 1.0 - grey, 0.0).astype(np.float32)
+    found = find_fields(grey, ink, mask, SCALE)
+    assert [(f.kind, len(f.cells) - 1) for f in found.fields] == [("comb", n)]
+    assert all(g is not None for g in found.cell_glyphs[0])
+
+
+def test_faint_noisy_dropout_comb_found_whole() -> None:
+    """A 1 px light drop-out comb at the working resolution is barely darker than the paper's
+    noise pixel by pixel; averaged along its lines it is found whole, one comb."""
+    rng = np.random.default_rng(3)
+    grey = np.ones((300, 800), dtype=np.float32)
+    x0, y0, cell, n, h, level = 100, 100, 40, 12, 48, 0.87
+    grey[y0, x0 : x0 + n * cell + 1] = level
+    grey[y0 + h, x0 : x0 + n * cell + 1] = level
+    for i in range(n + 1):
+        grey[y0 : y0 + h + 1, x0 + i * cell] = level
+    grey += rng.normal(0, 0.035, grey.shape).astype(np.float32)
+    grey = np.clip(grey, 0, 1)
+    mask = grey < 0.5
+    ink = np.where(mask, 1.0 - grey, 0.0).astype(np.float32)
+    found = find_fields(grey, ink, mask, SCALE)
+    assert [(f.kind, len(f.cells) - 1) for f in found.fields] == [("comb", n)]
+
+
+def test_divider_found_off_centre_is_removed_whole_and_a_touching_side_kept() -> None:
+    faint = np.zeros((80, 200), dtype=bool)
+    faint[10:60, 100:103] = True  # the divider, 3 px
+    faint[20:50, 97:100] = True  # a letter's side touching it (60 % of the height)
+    f = FoundField("comb", 60, 10, 141, 60, (60, 101, 140), 3.0)
+    xa, xb = divider_columns(faint, f, 104, 6, P)  # found 3 px off (a run's centre)
+    assert xa <= 100 and xb >= 102  # all of the divider
+    assert xa >= 98  # not the letter's side (one px of blur margin)
+
+
+def _printed(text: str, xs: list[int], width: int = 14) -> Word:
+    cs = [
+        Character(text=t, box=[x, 100, x + width, 120], confidence=0.9, alternatives=[])
+        for t, x in zip(text, xs, strict=True)
+    ]
+    return Word(text=text, box=[xs[0], 100, xs[-1] + width, 120], characters=cs)
+
+
+def test_label_spaces_follow_the_fonts_own_letter_gaps() -> None:
+    # A wide font: letters 5 px (0.25 heights) apart, no space in NAME.
+    assert spaced(_printed("NAME", [0, 19, 38, 57])) == "NAME"
+    # A condensed font: letters overlapping by 1 px, a 4 px (0.2 heights) word space.
+    assert spaced(_printed("FIRSTNAME", [0, 13, 26, 39, 52, 70, 83, 96, 109])) == "FIRST NAME"
+
+
+def test_rule_pieces_join_across_a_short_gap_full_of_ink() -> None:
+    """A stroke written onto a rule cuts it where its columns grow thick: the two pieces are
+    one rule although ink fills the gap; a long inked gap (a label) still parts them."""
+    mask = np.zeros((300, 900), dtype=bool)
+    mask[170:201, 300:320] = True  # letters sitting on the line at 300..320
+    mask[170:201, 500:600] = True  # a label-long inked gap at 500..600
+    pieces = [Rule(100, 300, 200.0, 0.0, 2.0, 0.5), Rule(320, 500, 200.0, 0.0, 2.0, 0.5)]
+    pieces.append(Rule(600, 800, 200.0, 0.0, 2.0, 0.5))
+    out = join_pieces(pieces, mask, SCALE, P)
+    assert [(r.x0, r.x1) for r in out] == [(100, 500), (600, 800)]
+
+
+def test_comb_found_whole_when_one_rule_was_found_short() -> None:
+    """Letters touching a comb's top rule at its start cut that piece off (too short to be
+    a rule): the row's dividers are still looked for over the bottom rule's length."""
+    faint = np.zeros((300, 800), dtype=bool)
+    x0, cell, n, top_y, bot_y = 100, 40, 10, 100, 148
+    faint[top_y, x0 : x0 + n * cell + 1] = True
+    faint[bot_y, x0 : x0 + n * cell + 1] = True
+    for i in range(n + 1):
+        faint[top_y : bot_y + 1, x0 + i * cell] = True
+    top = Rule(x0 + 2 * cell + 5, x0 + n * cell + 1, float(top_y), 0.0, 1.0, 0.5)
+    bottom = Rule(x0, x0 + n * cell + 1, float(bot_y), 0.0, 1.0, 0.5)
+    found, used = pair_boxes([top, bottom], faint, SCALE, P)
+    assert [(f.kind, f.x0, len(f.cells) - 1) for f in found] == [("comb", x0, n)]
+    assert used == {0, 1}
+
+
+def test_second_piece_of_a_box_rule_frames_no_underline() -> None:
+    box_rule = Rule(100, 700, 200.0, 0.0, 2.0, 0.5)
+    assert _along(Rule(300, 700, 201.0, 0.0, 2.0, 0.5), [box_rule])
+    assert not _along(Rule(300, 700, 240.0, 0.0, 2.0, 0.5), [box_rule])
+
+
+def test_grow_is_a_square_maximum_filter() -> None:
+    from scipy import ndimage as ndi
+
+    from ocr.stages.fields import _grow
+
+    m = np.random.default_rng(1).random((60, 80)) > 0.97
+    for r in (1, 2, 3):
+        assert (_grow(m, r) == ndi.maximum_filter(m, 2 * r + 1)).all()
+
+
+def test_piece_on_a_box_rows_edge_frames_no_underline() -> None:
+    """A piece of a comb's top rule cut off before the row's first cells (letters touching
+    it) lies on the row's edge: no underline field of its own (it took the label above)."""
+    comb_row = FoundField("comb", 100, 200, 500, 250, tuple(range(100, 501, 40)), 2.0)
+    assert _along(Rule(100, 180, 200.5, 0.0, 2.0, 0.5), [], [comb_row])
+    assert not _along(Rule(100, 180, 150.0, 0.0, 2.0, 0.5), [], [comb_row])
+
+
+def test_rule_carried_on_over_its_faint_start_not_into_a_label() -> None:
+    """The first letters written on a light underline hide its start: the rule found after
+    them is carried back over the line's free pixels to its real start, and no further (the
+    label left of it is ink with paper between its letters)."""
+    line = np.zeros((300, 900), dtype=bool)
+    mask = np.zeros((300, 900), dtype=bool)
+    line[200, 150:800] = True  # the underline, x 150..800
+    mask[170:201, 180:186] = True  # the first letter's stem standing on it
+    line[200, 178:188] = False  # lost next to the letter
+    mask[185:201, 40:140:12] = True  # label letters on the line's row, left of it
+    found = [Rule(230, 800, 200.0, 0.0, 1.0, 0.2)]
+    out = extend_ends(found, line, mask, SCALE, P)
+    assert (out[0].x0, out[0].x1) == (150, 800)
+    joined = join_pieces([*out, Rule(400, 800, 200.0, 0.0, 1.0, 0.2)], mask, SCALE, P)
+    assert [(r.x0, r.x1) for r in joined] == [(150, 800)]  # overlapping pieces are one

@@ -1,0 +1,50 @@
+"""Doodle lines (outsized, few, doubtful characters) are dropped after recognition."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ocr.model.classes import CLASSES
+from ocr.stages import segment as sg
+from ocr.stages.binarize import Scale
+from ocr.stages.doodles import DoodleParams, drop_doodles
+
+
+def box(x: int, y: int, h: int) -> sg.CharBox:
+    return sg.CharBox(x, y, x + h // 2, y + h, "char", np.ones((h, h // 2), dtype=bool))
+
+
+def reading(sure: float) -> NDArray[np.float32]:
+    p = np.full(len(CLASSES) + 1, (1.0 - sure) / len(CLASSES), dtype=np.float32)
+    p[0] = sure
+    return p
+
+
+def page(big_sure: float, writing: int = 10) -> tuple[sg.Layout, dict[int, NDArray[np.float32]]]:
+    """A line of ``writing`` 20 px characters read surely, and a line of two 40 px ones read
+    with ``big_sure``."""
+    text = [box(30 * i, 0, 20) for i in range(writing)]
+    big = [box(0, 100, 40), box(60, 100, 40)]
+    layout = sg.Layout([sg.Line([sg.Word(text)]), sg.Line([sg.Word(big)])], Scale(20.0, 2.0))
+    probs = {id(c): reading(0.99) for c in text} | {id(c): reading(big_sure) for c in big}
+    return layout, probs
+
+
+def test_a_doubtful_outsized_pair_is_a_doodle() -> None:
+    layout, probs = page(big_sure=0.5)
+    kept, dropped = drop_doodles(layout, probs)
+    assert dropped == 2 and len(kept.lines) == 1 and len(kept.lines[0].words[0].chars) == 10
+
+
+def test_big_letters_read_surely_stay() -> None:
+    layout, probs = page(big_sure=0.95)
+    kept, dropped = drop_doodles(layout, probs)
+    assert dropped == 0 and kept.lines == layout.lines
+
+
+def test_no_median_from_a_handful_of_characters() -> None:
+    layout, probs = page(big_sure=0.5, writing=3)
+    assert drop_doodles(layout, probs)[1] == 0
+    # ...and the size rule is what decides: with a lower bar the same doodle goes.
+    assert drop_doodles(layout, probs, DoodleParams(min_page_chars=4))[1] == 2
