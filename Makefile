@@ -57,7 +57,7 @@ fonts:
 	test -f $(FONTS_DIR)/dejavu/DejaVuSans.ttf -a -f $(FONTS_DIR)/liberation/LiberationSans-Regular.ttf \
 	  || (apt-get update && apt-get install -y fonts-dejavu-core fonts-dejavu-extra fonts-liberation)
 
-# Retrain the shipped model from ../shared/data (about 6 minutes on 2 cores); see the model card.
+# Retrain the shipped model from ../shared/data (about 20 minutes on 2 quiet cores); see the model card.
 DATA ?= ../shared/data
 model: $(STAMP) fonts
 	$(BIN)/scanscribe train \
@@ -66,6 +66,7 @@ model: $(STAMP) fonts
 	  --data emnist:$(DATA)/emnist/balanced-slice/X_train_103680_to_112799.webp \
 	  --data mat:$(DATA)/nist26/nist26_valid.mat \
 	  --data fonts:$(FONTS_DIR) \
+	  --members 2 --epochs 18 \
 	  --name scanscribe-default --version $(MODEL_VERSION) --out ocr/models/default
 
 # Pin the image's runtime dependencies from this venv (deploy/requirements.lock).

@@ -20,7 +20,7 @@ from ocr.forms import Frame, TemplateField, apply_template, build_fields, readin
 from ocr.io.imageio import InputError, PageImage
 from ocr.model.classes import CLASS_INDEX, CLASSES, CONFUSABLE_PAIRS, NOT_CHAR_INDEX, NUM_CLASSES
 from ocr.model.store import Recognizer
-from ocr.stages.binarize import PreparedPage, estimate_scale, prepare_page
+from ocr.stages.binarize import TARGET_TOLERANCE, PreparedPage, estimate_scale, prepare_page
 from ocr.stages.deskew import MIN_DESKEW_DEG, measure_tilt, rotate_page
 from ocr.stages.doodles import drop_doodles
 from ocr.stages.fields import FieldsFound, find_fields
@@ -388,6 +388,10 @@ def transcribe_page(
     lined = prepared if (options.fields or options.template) else None
     if ruled.found:  # rules and letters joined to them no longer sway the size estimate
         scale = estimate_scale(ruled.mask)
+        if scale.char_height < prepared.scale.char_height / TARGET_TOLERANCE:
+            # Far smaller: dashes of a faint rule left behind outnumber the letters (the
+            # page's scale was measured without rules already).
+            scale = prepared.scale
         prepared = replace(prepared, ink=ruled.ink, mask=ruled.mask, scale=scale)
     comps = ruled.components
     if comps is None:

@@ -140,15 +140,19 @@ def test_marker_shapes_are_dropped_not_read(recognizer: Recognizer) -> None:
 
 def test_character_height_is_measured_without_the_grid(pages: list[SynthPage]) -> None:
     """On grid paper every letter touches the grid: measured on the raw mask, the 'character'
-    is the page. Without the rules the size lands within a factor 2 of the truth (the grid
-    still cuts letters, so not closer: README, known limits)."""
-    from ocr.stages.binarize import prepare_page
+    is the page. Without the rules the size lands within the working tolerance of the truth,
+    also when the grid is so faint that only the working resolution shows it (the reduced
+    probe misses it) and when stripping it at the working resolution leaves dashes."""
+    from ocr.stages.binarize import TARGET_TOLERANCE, prepare_page
     from ocr.stages.rules import without_rules
 
     for i, page in enumerate(pages):
         squared = grid_paper(page, np.random.default_rng(30 + i))
         raw = prepare_page(squared.image)
-        stripped = prepare_page(squared.image, without_rules)
         truth = char_height(page)
         assert raw.scale.char_height / raw.factor > 10 * truth
-        assert 0.5 < stripped.scale.char_height / stripped.factor / truth < 2.0
+        for contrast in (1.0, 0.5, 0.35):  # the grid's share of its printed darkness
+            blend = page.image * (1 - contrast) + squared.image * contrast
+            stripped = prepare_page(blend.astype(np.uint8), without_rules)
+            ratio = stripped.scale.char_height / stripped.factor / truth
+            assert 1 / TARGET_TOLERANCE < ratio < TARGET_TOLERANCE, (i, contrast, ratio)

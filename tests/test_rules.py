@@ -73,6 +73,61 @@ def test_grid_paper_lines_go_both_ways() -> None:
     assert biggest[0].stop - biggest[0].start >= 50  # the V is still there, mostly in one piece
 
 
+def test_stem_written_along_a_grid_line_stays_whole_across_the_crossing_rules() -> None:
+    img, d = canvas(300, 600)
+    for v in range(10, 600, 20):
+        d.line([(v, 0), (v, 299)], fill=255, width=2)
+    for v in range(10, 300, 20):
+        d.line([(0, v), (599, v)], fill=255, width=2)
+    d.line([(291, 95), (291, 165)], fill=255, width=5)  # an I right on the grid line x = 290
+    ink, mask = as_mask(img)
+    out = remove_rules(ink, mask, SCALE)
+    assert out.horizontal > 10 and out.vertical > 20
+    parts = components(out.mask[80:180, 270:310])
+    tallest = max(s[0].stop - s[0].start for s in parts)
+    assert tallest >= 65  # not cut at the three horizontal rules it crosses
+
+
+def test_faint_grid_rules_in_pieces_go() -> None:
+    """A faint printed line binarizes as pieces shorter than a rule, with gaps wider than
+    the bridge; on one line they are one rule all the same."""
+    img, d = canvas(300, 900)
+    for v in range(10, 900, 24):
+        d.line([(v, 0), (v, 299)], fill=255, width=2)
+    for y in (60, 120, 180, 240):
+        x = 0
+        while x < 900:  # pieces of 3 ch with 12 px gaps, and dashes inside them
+            d.line([(x, y), (x + 96, y)], fill=255, width=2)
+            for k in range(x + 10, x + 90, 10):
+                d.line([(k + 6, y), (k + 8, y)], fill=0, width=2)
+            x += 108
+    d.line([(303, 80), (303, 160)], fill=255, width=4)  # an I across one of them
+    ink, mask = as_mask(img)
+    out = remove_rules(ink, mask, SCALE)
+    assert out.horizontal >= 4 and out.vertical > 20
+    # No piece of a rule is left (but the stub past the last gap at the right edge, shorter
+    # than the probe, which is left like any short dash).
+    parts = components(out.mask[:, :850])
+    assert max(s[1].stop - s[1].start for s in parts) < CH / 2
+    assert max(s[0].stop - s[0].start for s in parts) >= 78  # the I is whole
+
+
+def test_touching_top_bars_of_a_word_are_no_rule() -> None:
+    """TTTTT written with bars that touch: a straight-looking run of five ch on the cap
+    line, above a real rule. Hand-drawn bars wander up and down; printed lines do not."""
+    img, d = canvas()
+    d.line([(0, 150), (899, 150)], fill=255, width=2)  # the rule the word stands on
+    for k, dy in enumerate((0, 3, -2, 2, -3)):
+        x = 200 + 30 * k
+        d.line([(x - 2, 100 + dy), (x + 30, 100 - dy)], fill=255, width=3)  # bar
+        d.line([(x + 14, 100), (x + 14, 149)], fill=255, width=4)  # stem down to the rule
+    ink, mask = as_mask(img)
+    out = remove_rules(ink, mask, SCALE)
+    assert out.horizontal >= 1
+    bars = mask[90:110, 200:350]
+    assert out.mask[90:110, 200:350].sum() > 0.9 * bars.sum()
+
+
 def test_printed_boxes_go_and_the_letters_in_them_stay() -> None:
     img, d = canvas(200, 600)
     for k in range(8):  # a comb field: one row of 8 boxes of 1.5 ch, hairlines

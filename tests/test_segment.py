@@ -206,18 +206,10 @@ def test_a_line_of_touching_pairs_is_split_though_every_part_is_as_wide() -> Non
     p = prepare_page(page.image)
     layout = sg.segment(p.mask, p.ink, p.scale, score)
     assert len(shape(layout)[0]) == len(pairs) and min(shape(layout)[0]) >= 2, shape(layout)
-    # Without the aspect rule the doubt rule still offers them: the scorer doubts each pair
-    # read whole...
-    no_aspect = replace(sg.SegmentParams(), split_aspect=99.0)
-    doubted = sg.segment(p.mask, p.ink, p.scale, score, params=no_aspect)
-    assert min(shape(doubted)[0]) >= 2, shape(doubted)
-    # ...and without both (or with a scorer sure of the pairs) they stay whole.
-    neither = replace(no_aspect, split_doubt=0.0)
-    assert shape(sg.segment(p.mask, p.ink, p.scale, score, params=neither)) == [[1] * 6]
-    sure = sg.segment(
-        p.mask, p.ink, p.scale, lambda crops: np.full(len(crops), 0.5), params=no_aspect
-    )
-    assert shape(sure) == [[1] * 6]
+    # Only the aspect rule finds them: without it the pairs stay whole.
+    params = replace(sg.SegmentParams(), split_aspect=99.0)
+    whole = sg.segment(p.mask, p.ink, p.scale, score, params=params)
+    assert shape(whole) == [[1, 1, 1, 1, 1, 1]]
 
 
 def test_dots_are_marks_attached_to_their_word() -> None:

@@ -420,6 +420,21 @@ def prepare_page(image: NDArray[np.generic], strip: StripRules | None = None) ->
     work_scale = scale.scaled(factor / f0)
     final = binarize(grey, work_scale)
     final_mask = strip(final.mask, work_scale) if strip is not None and ruled else final.mask
-    return PreparedPage(
-        grey, final.ink, final.mask, estimate_scale(final_mask), factor, final.hard_shadow
-    )
+    final_scale = estimate_scale(final_mask)
+    if strip is not None and not within(final_scale, work_scale):
+        if ruled:
+            # Rules stripped at the working resolution can leave dashes or cut letters that
+            # outnumber them; the scale measured on the whole hairlines stands.
+            final_scale = work_scale
+        else:
+            # Rules too faint for the reduced probe show at the working resolution: the
+            # grid's cells (or the whole grid) would be measured as the writing.
+            measured = estimate_scale(strip(final.mask, work_scale))
+            final_scale = measured if within(measured, work_scale) else final_scale
+    return PreparedPage(grey, final.ink, final.mask, final_scale, factor, final.hard_shadow)
+
+
+def within(scale: Scale, expected: Scale) -> bool:
+    """The character height is within ``TARGET_TOLERANCE`` times the expected one."""
+    ratio = scale.char_height / max(expected.char_height, 1e-6)
+    return 1.0 / TARGET_TOLERANCE <= ratio <= TARGET_TOLERANCE

@@ -29,9 +29,10 @@ class DoodleParams:
     max_chars: int = 2
     """...and its line holds at most this many characters (a heading is a word or more)."""
 
-    max_confidence: float = 0.8
-    """...and the line's mean best character probability is below this (big letters read
-    at 0.9 and more; houses and stars at 0.5-0.8)."""
+    max_confidence: float = 0.6
+    """...and its least sure character's best probability is below this (a house read as
+    G I has one piece at 0.3-0.45 however sure the other is; big letters read at 0.7 and
+    more)."""
 
     min_page_chars: int = 8
     """A page needs this many characters for its median height to mean anything."""
@@ -54,7 +55,7 @@ def drop_doodles(
         doodle = (
             0 < len(own) <= params.max_chars
             and all(c.y1 - c.y0 >= limit for c in own)
-            and float(np.mean(sure or [0.0])) < params.max_confidence
+            and min(sure, default=0.0) < params.max_confidence
         )
         if doodle:
             dropped += len(own)

@@ -54,6 +54,23 @@ class RuleParams:
     a few degrees still gives long runs: a rule of thickness t tilted by a gives runs of
     (t + 2 * slack) / tan(a)."""
 
+    join_ch: float = 2.0
+    """Straight pieces on one line with gaps up to this many ch between them are one rule
+    when their length is judged: a faint rule binarizes as pieces shorter than a rule, a few
+    pixels apart. (More would join the top bars of the capitals along a line of writing,
+    which touch or nearly touch: E, T, F, Z and P tops lie on one cap line.)"""
+
+    joined_bend_px: float = 0.8
+    """...and such a joined rule is straight: the median distance of its column centres from
+    a fitted line is at most this many pixels. Printed lines are straight to the sampling's
+    pixel whatever the scale (pieces of faint rules: 0.2-0.5 px); the top bars of capitals
+    along a line of writing, which also nearly touch, wander by more (1.1-1.7 px)."""
+
+    short_rule_ch: float = 8.0
+    """Runs shorter than this many ch must be that straight too: a word of capitals whose
+    top bars touch makes a straight-looking run of four to six ch; ruled paper's rules span
+    the sheet, a comb field's edges a dozen ch."""
+
     gap_sw: float = 1.0
     """Gaps up to twice this many sw along a rule are bridged before runs are measured: a
     faint or thin rule binarizes as dashes."""
@@ -67,6 +84,11 @@ class RuleParams:
     """A removed pixel comes back when ink lies within this many sw plus the rule's own
     thickness on both sides of it across the rule: a stroke crossing the line. (More would
     also bring back grid lines between the close arms of a V.)"""
+
+    heal_gap_sw: float = 1.0
+    """Gaps up to this many sw along a rule between pixels given back to a stroke are given
+    back too (a stroke along a rule passes the thickness test in pieces; letters written on
+    one rule are further apart than this)."""
 
     box_edge_ch: float = 0.5
     """A vertical straight run at least this long (ch) joining two removed horizontal rules
@@ -102,6 +124,11 @@ class RuleParams:
     """A rule is at most this thick (ch): printed lines are hairlines next to the pen, while
     long dark things that are thick (a shadow's edge region, a desk beyond the sheet) are not
     rules and are left to the sheet and clutter stages."""
+
+    grid_min_vertical: int = 5
+    """With at least this many vertical rule segments in view the paper is a grid: its
+    vertical lines are all long and found as rules, and box edges are not looked for (a
+    letter written in a cell has stems running from one grid line to the next)."""
 
     box_edge_thickness: float = 1.3
     """...this many times the thickness of the rules it joins (handwritten stems are thicker
@@ -139,21 +166,62 @@ def _runs_at_least(mask: BoolImage, length: int) -> BoolImage:
     )
 
 
+def _straight(rows: NDArray[np.intp], cols: NDArray[np.intp]) -> float:
+    """Median distance (px) of the column centres of pixels (``rows``, ``cols``) from the
+    straight line fitted through them."""
+    at = np.unique(cols)
+    if len(at) < 3:
+        return 0.0
+    centre = np.asarray(ndi.mean(rows, cols, at), dtype=np.float64)
+    fit = np.polyfit(at.astype(np.float64), centre, 1)
+    return float(np.median(np.abs(centre - np.polyval(fit, at))))
+
+
 def _long_segments(
-    opened: BoolImage, mask: BoolImage, min_length: int, max_thickness: float
+    opened: BoolImage,
+    mask: BoolImage,
+    min_length: int,
+    max_thickness: float,
+    join: int,
+    max_bend: float,
+    short_length: int,
 ) -> tuple[BoolImage, int]:
-    """Connected pieces of ``opened`` at least ``min_length`` wide whose ink (``mask``) is on
-    average at most ``max_thickness`` thick, and how many there are."""
-    labels, n = ndi.label(opened, structure=np.ones((3, 3), bool))
+    """Pieces of ``opened`` that, with gaps up to ``join`` px along the row closed, make runs
+    at least ``min_length`` wide whose ink (``mask``) is on average at most ``max_thickness``
+    thick, and how many such runs there are. (A faint rule binarizes with gaps longer than
+    the bridge; its pieces are each shorter than a rule but lie on one line.) A run that is
+    long only when joined, or shorter than ``short_length``, must be straight: its column
+    centres at most ``max_bend`` px (median) from a line, as printed pieces are and the top
+    bars of a line of capitals (touching along a word) are not."""
+    joined = opened
+    if join > 1:
+        grown = ndi.maximum_filter1d(opened, join, axis=1)
+        joined = ndi.minimum_filter1d(grown, join, axis=1) | opened
+    labels, n = ndi.label(joined, structure=np.ones((3, 3), bool))
     if n == 0:
         return np.zeros_like(opened), 0
-    area = np.bincount(labels[mask], minlength=n + 1)
+    pieces, n_pieces = ndi.label(opened, structure=np.ones((3, 3), bool))
+    piece_width = np.zeros(n_pieces + 1, dtype=np.int64)
+    for j, sl in enumerate(ndi.find_objects(pieces)):
+        if sl is not None:
+            piece_width[j + 1] = sl[1].stop - sl[1].start
+    area = np.bincount(labels[mask & opened], minlength=n + 1)
     keep = np.zeros(n + 1, dtype=bool)
     for i, s in enumerate(ndi.find_objects(labels)):
-        width = s[1].stop - s[1].start if s is not None else 0
-        if width >= min_length and area[i + 1] <= max_thickness * width:
-            keep[i + 1] = True
-    return keep[labels], int(keep.sum())
+        if s is None or s[1].stop - s[1].start < min_length:
+            continue
+        own = (labels[s] == i + 1) & opened[s]
+        # Thickness over the columns the pieces cover, not over the closed gaps.
+        covered = int(own.any(axis=0).sum())
+        if area[i + 1] > max_thickness * covered:
+            continue
+        width = s[1].stop - s[1].start
+        if width < short_length or piece_width[pieces[s][own]].max() < min_length:
+            rows, cols = np.nonzero(own & mask[s])
+            if _straight(rows, cols) > max_bend:
+                continue
+        keep[i + 1] = True
+    return keep[labels] & opened, int(keep.sum())
 
 
 def _horizontal_rules(
@@ -168,11 +236,21 @@ def _horizontal_rules(
     grown = ndi.maximum_filter1d(grown, 2 * bridge + 1, axis=1)
     opened = _runs_at_least(grown, probe)
     band, n = _long_segments(
-        opened, mask, int(round(params.min_length_ch * ch)), params.max_thickness_ch * ch
+        opened,
+        mask,
+        int(round(params.min_length_ch * ch)),
+        params.max_thickness_ch * ch,
+        int(round(params.join_ch * ch)),
+        params.joined_bend_px,
+        int(round(params.short_rule_ch * ch)),
     )
     # The band is the rule grown by the slack; within it the rule is what runs straight.
-    # (Grown by a pixel: the joints of a tilted line's steps are single pixels.)
-    core = _runs_at_least(mask, max(3, int(round(params.core_run_sw * sw))))
+    # (Grown by a pixel: the joints of a tilted line's steps are single pixels. Runs are
+    # measured with the same gaps bridged as above: a faint rule is dashes on every row.)
+    dashes = ndi.minimum_filter1d(
+        ndi.maximum_filter1d(mask, 2 * bridge + 1, axis=1), 2 * bridge + 1, axis=1
+    )
+    core = _runs_at_least(dashes | mask, max(3, int(round(params.core_run_sw * sw))))
     core = ndi.maximum_filter(core, size=3)
     rules = band & core & mask
     return rules, n, _thickness(rules)
@@ -275,8 +353,11 @@ def _windows(
     if len(boxes) > params.max_long_components:
         return []  # streaks by the hundred: a desk's grain or a texture, not ruled paper
     kept_boxes: list[list[int]] = []
+    covered = np.zeros(shape, dtype=bool)  # pixels already in a window count once
     for b in boxes:
-        budget -= (b[1] - b[0]) * (b[3] - b[2])
+        window = covered[b[0] : b[1], b[2] : b[3]]
+        budget -= window.size - int(np.count_nonzero(window))
+        window[...] = True
         if budget < 0 and kept_boxes:
             break
         kept_boxes.append(b)
@@ -291,24 +372,57 @@ def _windows(
     return [(slice(a, b), slice(c, d)) for a, b, c, d in merged]
 
 
+def _closed_along(mask: BoolImage, gap: int, axis: int) -> BoolImage:
+    """``mask`` with gaps of up to ``gap`` pixels along ``axis`` filled (a 1-D closing)."""
+    grown = ndi.maximum_filter1d(mask, gap + 1, axis=axis)
+    return ndi.minimum_filter1d(grown, gap + 1, axis=axis)
+
+
 def _remove_in(
     mask: BoolImage, scale: Scale, params: RuleParams
 ) -> tuple[BoolImage, int, int, int]:
     """Rule pixels to remove from one window of the mask, and the segment counts."""
-    h_rules, nh, th = _horizontal_rules(mask, scale, params)
-    v_rules_t, nv, tv = _horizontal_rules(mask.T, scale, params)
-    v_rules = v_rules_t.T
+    # A window shorter than a rule in one direction holds none that way (the strip around one
+    # rule of lined paper: looking for vertical rules in it was half the stage's time).
+    longest = params.min_length_ch * scale.char_height
+    h_rules, nh, th = np.zeros_like(mask), 0, 0.0
+    v_rules, nv, tv = np.zeros_like(mask), 0, 0.0
+    if mask.shape[1] >= longest:
+        h_rules, nh, th = _horizontal_rules(mask, scale, params)
+    if mask.shape[0] >= longest:
+        v_rules_t, nv, tv = _horizontal_rules(mask.T, scale, params)
+        v_rules = v_rules_t.T
     if nh == 0 and nv == 0:
         return np.zeros_like(mask), 0, 0, 0
     sw = scale.stroke_width
     reach_h = int(round(params.restore_reach_sw * sw + th))
     reach_v = int(round(params.restore_reach_sw * sw + tv))
-    edges, nb = _box_edges(mask & ~v_rules, h_rules, th, scale, params)
+    edges, nb = np.zeros_like(mask), 0
+    if nv < params.grid_min_vertical:  # on a grid every printed line is long and found
+        edges, nb = _box_edges(mask & ~v_rules, h_rules, th, scale, params)
     rules = h_rules | v_rules | edges
     kept = mask & ~rules
-    # Thickness along a rule is judged without the rules across it (grid crossings).
-    back = _restore(h_rules, kept, mask & ~v_rules, reach_h, th, sw)
-    back |= _restore(v_rules.T, kept.T, (mask & ~h_rules).T, reach_v, tv, sw).T
+    back = back_h = back_v = np.zeros_like(mask)
+    # Thickness along a rule is judged without the rules across it (grid crossings). On a
+    # grid a second pass counts what the first gave back as kept: a stem written along a grid
+    # line comes back as "along" only off the crossing rules, and only then does the crossing
+    # have ink on both sides.
+    for _ in range(2 if nh and nv else 1):
+        kept_now = kept | back
+        if nh:
+            back_h = _restore(h_rules, kept_now, mask & ~(v_rules & ~back), reach_h, th, sw)
+        if nv:
+            across = (mask & ~(h_rules & ~back)).T
+            back_v = _restore(v_rules.T, kept_now.T, across, reach_v, tv, sw).T
+        back = back_h | back_v
+    # A stroke running along a rule for a while comes back in pieces where the two only just
+    # part (the thickness test fails by a pixel): short gaps along the rule between pieces
+    # given back are the stroke too.
+    gap = max(1, int(round(params.heal_gap_sw * sw)))
+    if nh:
+        back |= h_rules & _closed_along(back_h, gap, axis=1)
+    if nv:
+        back |= v_rules & _closed_along(back_v, gap, axis=0)
     return rules & ~back, nh, nv, nb
 
 

@@ -94,15 +94,6 @@ class SegmentParams:
     CER) against plain pages (3.59% -> 3.61%); at 1.0 plain pages lost 0.2 points to cut Ms
     and Ws."""
 
-    split_doubt_aspect: float = 0.9
-    """With a scorer, a part wider than this many times its height (and below
-    ``split_aspect``) is offered for splitting when the scorer reads it as one character
-    with less than ``split_doubt``."""
-
-    split_doubt: float = 0.3
-    """Validation writers: "touching" scenes 19.5% -> 18.7% CER, plain pages 3.61% -> 3.78%
-    (one writer's A, read as X whole, is cut into two wrong pieces); 0.5 gave 18.8% / 3.83%."""
-
     split_letter_aspect: float = 1.0
     """A part offered by ``split_aspect`` is cut as if its letters were at most this many
     times its height wide (else the line's typical width): where the typical width is a

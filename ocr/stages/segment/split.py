@@ -68,15 +68,12 @@ def split_wide(
     are cut at columns of low ink (chosen by ``score`` when given, else the projection minimum
     nearest each expected cut)."""
     tw = typical_width(line, scale, params=params)
-    doubtful = _doubtful(line, labels, ink, scale, score, params) if score is not None else set()
     out: list[tuple[Component, BoolImage]] = []
-    for i, c in enumerate(line):
+    for c in line:
         own = np.isin(labels[c.y0 : c.y1, c.x0 : c.x1], c.labels)
         ratio = params.split_width_ratio if score is not None else params.split_width_ratio_blind
         by_width = c.width > ratio * tw
-        by_aspect = score is not None and (
-            c.width > params.split_aspect * c.height or i in doubtful
-        )
+        by_aspect = score is not None and c.width > params.split_aspect * c.height
         if not (by_width or by_aspect) or c.height < params.primary_height_ch * scale.char_height:
             out.append((c, own))
             continue
@@ -98,34 +95,6 @@ def split_wide(
             comp = Component(c.x0 + a, c.y0 + r0, c.x0 + b, c.y0 + r1, c.labels, int(piece.sum()))
             out.append((comp, piece[r0:r1]))
     return out
-
-
-def _doubtful(
-    line: list[Component],
-    labels: NDArray[np.int32],
-    ink: FloatImage,
-    scale: Scale,
-    score: Scorer,
-    params: SegmentParams,
-) -> set[int]:
-    """Indexes of the line's parts as wide as ``split_doubt_aspect`` times their height (but
-    not wide enough to be offered anyway) that the scorer does not read as one character:
-    two narrow letters touching (T+H, I+N) are hardly wider than an M."""
-    idx = [
-        i
-        for i, c in enumerate(line)
-        if params.split_doubt_aspect * c.height < c.width <= params.split_aspect * c.height
-        and c.height >= params.primary_height_ch * scale.char_height
-    ]
-    if not idx:
-        return set()
-    crops = []
-    for i in idx:
-        c = line[i]
-        own = np.isin(labels[c.y0 : c.y1, c.x0 : c.x1], c.labels)
-        crops.append(np.where(own, ink[c.y0 : c.y1, c.x0 : c.x1], 0.0).astype(np.float32))
-    conf = np.asarray(score(crops), float)
-    return {i for i, s in zip(idx, conf, strict=True) if s < params.split_doubt}
 
 
 def _choose_cuts(
