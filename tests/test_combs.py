@@ -35,6 +35,18 @@ def test_lost_and_shifted_dividers_are_put_back_on_the_grid() -> None:
     assert np.abs(np.asarray(out) - grid).max() <= 1
 
 
+def test_a_stem_between_two_lost_dividers_does_not_skew_the_grid() -> None:
+    """Two faint dividers lost and a letter's stem found between them (an 8-cell drop-out
+    blue comb of a validation form, 17 px cells): the median interval (18) is then too long
+    for a whole number of cells, but the grid of the row's true cell count meets most
+    dividers found."""
+    found = [186, 201, 219, 244, 271, 287, 304, 322]
+    grid = np.linspace(186, 322, 9)
+    out = regular_cells(found, 20.0, P)
+    assert len(out) == len(grid)
+    assert np.abs(np.asarray(out) - grid).max() <= 3
+
+
 @pytest.mark.parametrize(
     "edges",
     [
