@@ -280,6 +280,14 @@ def test_kill9_of_a_pool_process_requeues_its_task_at_once(
     )
     wait_for_outputs(s3, "child/out", 4)
     killed = cluster.kill_when_running(victim, lambda: os.kill(child, signal.SIGKILL))
+    # From the kill to the chunk done again: the requeued message is taken at once, so this
+    # is about one chunk's work; through the visibility timeout it would be more than that
+    # timeout. (The whole batch's time also counts the machine's load, not the requeue.)
+    killed_at = time.monotonic()
+    while f"{killed}] succeeded" not in cluster.logs():
+        assert time.monotonic() - killed_at < 60, "the killed chunk was never done again"
+        time.sleep(0.05)
+    redone = time.monotonic() - killed_at
     stdout, stderr = proc.communicate(timeout=120)
     seconds = time.monotonic() - start
     assert proc.returncode == 0, stderr + cluster.logs()[-4000:]
@@ -287,12 +295,13 @@ def test_kill9_of_a_pool_process_requeues_its_task_at_once(
     # The worker saw its pool process die in the middle of that chunk, and the chunk was
     # done again (by either worker) without waiting for the visibility timeout.
     assert "WorkerLostError" in log and "SIGKILL" in log, log[-3000:]
-    assert f"{killed}] succeeded" in cluster.logs()
-    assert seconds < VISIBILITY_TIMEOUT_S + 5, seconds
+    assert redone < VISIBILITY_TIMEOUT_S, redone
     exactly_one_result_each(s3, "child/out", worker_pages)
     summary = BatchSummary.model_validate(read_json(s3, "child/out/_batch.json"))
     assert summary.pages_done + summary.pages_skipped == len(worker_pages)
-    print(f"\nkill -9 of a pool process mid-chunk: batch done in {seconds:.1f} s")
+    print(
+        f"\nkill -9 of a pool process mid-chunk: redone {redone:.1f} s after, batch {seconds:.1f} s"
+    )
 
 
 def test_a_page_that_killed_its_worker_too_often_gets_an_error_record(
