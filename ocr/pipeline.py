@@ -381,6 +381,11 @@ def transcribe_page(
         prepared = ctx.run("clear-outside", clear_outside, prepared, inside)
     check_not_black(page, prepared)
     ruled = ctx.run("rules", remove_rules, prepared.ink, prepared.mask, prepared.scale)
+    # Forms: the fields stage removes the printed lines itself, from the page as binarized
+    # (turned and levelled like the rest): the rules stage takes the bars and tops of letters
+    # lying along a comb's rule with it (T read I, E read F). Orientation and deskew still
+    # judge the page without its rules, where letters touching a frame are glyphs of their own.
+    lined = prepared if (options.fields or options.template) else None
     if ruled.found:  # rules and letters joined to them no longer sway the size estimate
         scale = estimate_scale(ruled.mask)
         if scale.char_height < prepared.scale.char_height / TARGET_TOLERANCE:
@@ -394,12 +399,14 @@ def transcribe_page(
     orientation = ctx.run("orient", find_orientation, prepared, recognizer, comps)
     if orientation.quarter_turns:
         prepared, turn = turn_page(prepared, orientation)
+        lined = turn_page(lined, orientation)[0] if lined is not None else None
         maps.append(turn)
         comps = find_components(prepared.mask)
     tilt = ctx.run("deskew", measure_tilt, prepared, comps, options.segment)
     level_comps: Components | None = tilt.components
     if abs(tilt.degrees) >= MIN_DESKEW_DEG:
         prepared, rotation = ctx.run("rotate", rotate_page, prepared, tilt)
+        lined = rotate_page(lined, tilt)[0] if lined is not None else None
         maps.append(rotation)
         level_comps = None  # the turned page has new components
     score = scorer(recognizer) if options.classifier_splits else None
@@ -409,13 +416,16 @@ def transcribe_page(
         "shapes", remove_nested_shapes, prepared.ink, prepared.mask, prepared.scale, level_comps
     )
     if shapes.drawings:
+        if lined is not None:  # the drawings' pixels leave the lined page too
+            gone = prepared.mask & ~shapes.mask
+            lined = replace(
+                lined, ink=np.where(gone, np.float32(0), lined.ink), mask=lined.mask & ~gone
+            )
         prepared = replace(prepared, ink=shapes.ink, mask=shapes.mask)
         level_comps = None
     found = FieldsFound([], prepared.ink, prepared.mask)
-    if options.fields or options.template:
-        found = ctx.run(
-            "fields", find_fields, prepared.grey, prepared.ink, prepared.mask, prepared.scale
-        )
+    if lined is not None:
+        found = ctx.run("fields", find_fields, lined.grey, lined.ink, lined.mask, prepared.scale)
         if found.fields:
             prepared = replace(prepared, ink=found.ink, mask=found.mask)
             level_comps = None

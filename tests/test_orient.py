@@ -81,3 +81,28 @@ def test_line_direction_follows_the_text_lines(pages) -> None:
         prepared = prepare_page(np.ascontiguousarray(np.rot90(pages[0].image, k)))
         comps = find_components(prepared.mask)
         assert line_direction(glyph_components(prepared, comps)) == want
+
+
+def test_rule_pieces_do_not_vote_the_page_sideways(pages, recognizer) -> None:
+    """Short bars the length of a letter (pieces of a form's cell edges and rules) read as
+    confident 1s turned a quarter: they are left out, and the upright page stays upright."""
+    from ocr.stages.orient import glyph_components
+    from ocr.stages.segment import find_components
+
+    image = np.array(pages[1].image, copy=True)
+    prepared = prepare_page(np.ascontiguousarray(pages[1].image))
+    ch = int(prepared.scale.char_height / prepared.factor)
+    sw = max(2, int(prepared.scale.stroke_width / prepared.factor))
+    h, w = image.shape[:2]
+    rows = range(int(0.05 * h), int(0.95 * h), 2 * ch)
+    for i, y in enumerate(rows):  # two bars per text row, left and right margins
+        for x in (int(0.01 * w) + (i % 2) * ch, int(0.99 * w) - 2 * ch):
+            image[y : y + sw, x : x + ch] = 0
+    prepared = prepare_page(np.ascontiguousarray(image))
+    comps = find_components(prepared.mask)
+    parts = glyph_components(prepared, comps)
+    bar = 2 * prepared.scale.stroke_width
+    assert parts and not any(
+        min(c.width, c.height) <= bar and c.width >= 3 * c.height for c in parts
+    )
+    assert find_orientation(prepared, recognizer, comps).quarter_turns == 0

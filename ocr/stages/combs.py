@@ -100,27 +100,44 @@ def regular_cells(edges: list[int], height: float, params: FieldParams) -> list[
     """A comb's dividers on an even grid, else only the two ends (a single box in which
     full-height handwritten strokes passed for dividers).
 
-    The grid spans the two ends at the median interval; it is a comb's when its cells are no
+    The grid spans the two ends in n cells, n the whole number nearest the row's length over
+    the median interval or one either side of it (a handwritten stem taken for a divider
+    halfway between two lost ones skews the median), whichever has the most grid positions
+    with a divider found within ``cell_spread`` cells; it is a comb's when its cells are no
     wider than ``max_cell_aspect`` row heights and at least ``grid_share`` of its inner
-    positions have a divider found within ``cell_spread`` cells. Each divider is then the one
-    found there, or the grid's position where none was (a faint divider lost, or one merged
-    with a stroke touching it, which moves the run's centre)."""
+    positions have a divider found. Each divider is then the one found there, or the grid's
+    position where none was (a faint divider lost, or one merged with a stroke touching it,
+    which moves the run's centre)."""
     if len(edges) < 3:
         return edges
     first, last = edges[0], edges[-1]
-    pitch = float(np.median(np.diff(np.asarray(edges, dtype=np.float64))))
-    n = int(round((last - first) / max(pitch, 1.0)))
-    if n < 2 or pitch > params.max_cell_aspect * height:
+    median = float(np.median(np.diff(np.asarray(edges, dtype=np.float64))))
+    n0 = int(round((last - first) / max(median, 1.0)))
+    found = np.asarray(edges[1:-1], dtype=np.float64)
+    best: tuple[float, int] | None = None
+    for n in (n0, n0 - 1, n0 + 1):  # the median's own count first: it wins ties
+        pitch = (last - first) / max(n, 1)
+        if n < 2 or pitch > params.max_cell_aspect * height:
+            continue
+        grid = first + pitch * np.arange(1, n)
+        share = (
+            float(
+                np.mean(
+                    np.abs(grid[:, None] - found[None, :]).min(axis=1) <= params.cell_spread * pitch
+                )
+            )
+            if len(found)
+            else 0.0
+        )
+        if best is None or share > best[0]:
+            best = (share, n)
+    if best is None or best[0] < params.grid_share:
         return [first, last]
-    if abs(last - first - n * pitch) > params.cell_spread * pitch:
-        return [first, last]
+    n = best[1]
     pitch = (last - first) / n
     grid = first + pitch * np.arange(1, n)
-    found = np.asarray(edges[1:-1], dtype=np.float64)
     dist = np.abs(grid[:, None] - found[None, :]) if len(found) else np.full((n - 1, 1), np.inf)
     near = dist.min(axis=1) <= params.cell_spread * pitch
-    if near.mean() < params.grid_share:
-        return [first, last]
     inner = np.where(near, found[dist.argmin(axis=1)] if len(found) else grid, grid)
     return [first, *np.round(inner).astype(int).tolist(), last]
 

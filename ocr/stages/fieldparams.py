@@ -137,6 +137,10 @@ class FieldParams:
     """A line pixel is ink when the mask has ink within this many sw beyond both sides of the
     line (a stroke crossing it)."""
 
+    along_extra_sw: float = 0.5
+    """...or when the dark run across the line there is this many sw thicker than the line
+    (a stroke lying along it: an E's bottom bar on a comb's rule)..."""
+
     darker_than_line: float = 0.15
     """...or when it is darker than the line's own darkest tenth by this much (ink over a
     light drop-out line; a black line's darkest tenth is as dark as ink, so never there)."""

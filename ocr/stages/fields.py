@@ -113,6 +113,8 @@ def printed_to_remove(
     reach = max(2, int(round(params.cross_reach_sw * scale.stroke_width)))
     line_dark = max((r.darkness for r in rules), default=1.0)
     too_dark = dark > line_dark + params.darker_than_line
+    line_or_ink = faint | mask
+    along = params.along_extra_sw * scale.stroke_width
     for r in rules:
         half = r.thickness / 2 + 1.0
         ext = 2 * POOL + 1  # the pooled search may stop a pixel or two short of the ends
@@ -121,6 +123,7 @@ def printed_to_remove(
         ya = np.clip(np.floor(yc - half).astype(np.intp), 0, h - 1)
         yb = np.clip(np.ceil(yc + half).astype(np.intp), 0, h - 1)
         crossed = _sides(mask, xs, xs, ya, yb, reach, axis=0)
+        crossed |= thicker_than_line(line_or_ink, xs, yc, r.thickness, along)
         for y in range(int(np.floor(-half)), int(np.ceil(half)) + 1):
             ys = np.clip(np.round(yc + y).astype(np.intp), 0, h - 1)
             hit = faint[ys, xs] & ~crossed & ~too_dark[ys, xs]
@@ -139,6 +142,25 @@ def printed_to_remove(
                 hit = faint[ys, xx] & ~too_dark[ys, xx]
                 out[ys[hit], xx] = True
     return out
+
+
+def thicker_than_line(
+    dark: BoolImage, xs: NDArray[np.intp], yc: NDArray[np.float64], thickness: float, extra: float
+) -> NDArray[np.bool_]:
+    """Columns where the dark run through the rule is ``extra`` px thicker than the rule: a
+    pen stroke lying along it (an E's or Z's bar on a cell's bottom rule), which has no ink
+    beyond both sides to pass the crossing test."""
+    h = dark.shape[0]
+    y = np.clip(np.round(yc).astype(np.intp), 0, h - 1)
+    up = dark[y, xs].copy()
+    down = up.copy()
+    run = up.astype(np.int32)
+    for d in range(1, int(np.ceil(thickness + extra)) + 1):
+        up &= dark[np.clip(y - d, 0, h - 1), xs]
+        down &= dark[np.clip(y + d, 0, h - 1), xs]
+        run += up
+        run += down
+    return np.asarray(run >= thickness + extra)
 
 
 def divider_columns(

@@ -44,6 +44,13 @@ class OrientParams:
     size_band: tuple[float, float] = (0.5, 2.0)
     """A candidate's long side, in character heights (the page's character height is
     measured on components and is the same whichever way the page is turned)."""
+    bar_width_sw: float = 2.0
+    """A candidate no thicker than this (stroke widths) and at least ``bar_aspect`` times as
+    long is one straight stroke and does not vote: turned a quarter it reads as a confident
+    1 or I, and such bars are mostly pieces of printed rules and cell edges (on forms and
+    lined paper), which would vote the page onto its side. Dropped in both directions, so a
+    handwritten 1 on an upright page costs only its (symmetric) vote."""
+    bar_aspect: float = 3.0
     upright_confident: float = 0.96
     """Mean top probability of the upright reading at or above which the other turns are not
     tried (confident upright pages pay one small batch). On 40 synthetic pages of validation
@@ -99,17 +106,28 @@ class QuarterTurn:
 def glyph_components(
     page: PreparedPage, comps: Components, params: OrientParams = OrientParams()
 ) -> list[Component]:
-    """Character-sized components, the most character-sized first, up to ``max_glyphs``."""
+    """Character-sized components, the most character-sized first, up to ``max_glyphs``;
+    lone straight bars left out (see ``OrientParams.bar_width_sw``)."""
     ch = page.scale.char_height
     lo, hi = params.size_band
+    bar = params.bar_width_sw * page.scale.stroke_width
     cands = [
         c
         for c in comps.items
-        if lo * ch <= max(c.width, c.height) <= hi * ch and min(c.width, c.height) >= 2
+        if lo * ch <= max(c.width, c.height) <= hi * ch
+        and min(c.width, c.height) >= 2
+        and not is_bar(c.width, c.height, bar, params.bar_aspect)
     ]
     # Closest to a character's size first: specks and merged blobs vote last if at all.
     cands.sort(key=lambda c: abs(np.log(max(c.width, c.height) / ch)))
     return cands[: params.max_glyphs]
+
+
+def is_bar(width: int, height: int, bar_px: float, aspect: float) -> bool:
+    """One straight stroke along either axis: at most ``bar_px`` thick and ``aspect`` times
+    as long."""
+    short, long = min(width, height), max(width, height)
+    return short <= bar_px and long >= aspect * short
 
 
 def glyph_crops(page: PreparedPage, comps: Components, parts: list[Component]) -> list[FloatImage]:
