@@ -83,7 +83,11 @@ def test_celery_configuration_follows_the_recommendations() -> None:
 
 
 def test_transient_errors_are_the_only_autoretried_ones() -> None:
-    from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
+    from botocore.exceptions import (
+        ConnectionClosedError,
+        EndpointConnectionError,
+        IncompleteReadError,
+    )
 
     from worker.storage import TRANSIENT_ERRORS, StorageError, TransientStorageError
     from worker.tasks import transcribe_chunk
@@ -92,6 +96,7 @@ def test_transient_errors_are_the_only_autoretried_ones() -> None:
     assert retried == TRANSIENT_ERRORS
     assert issubclass(EndpointConnectionError, retried)
     assert issubclass(ConnectionClosedError, retried)
+    assert issubclass(IncompleteReadError, retried)  # a body cut off mid-read
     assert issubclass(TransientStorageError, retried)
     assert not issubclass(StorageError, retried) and not issubclass(ValueError, retried)
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ClientError, HTTPClientError, IncompleteReadError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from worker.settings import Settings
@@ -68,11 +68,14 @@ class ObjectTooLarge(StorageError):
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
     BotoConnectionError,
     HTTPClientError,
+    IncompleteReadError,
     TransientStorageError,
 )
-"""What tasks retry: endpoint unreachable, connection reset/closed, timeouts, 5xx/throttling.
-EndpointConnectionError and ConnectTimeoutError derive from botocore's ConnectionError,
-ConnectionClosedError and ReadTimeoutError from HTTPClientError."""
+"""What tasks retry: endpoint unreachable, connection reset/closed, timeouts, 5xx/throttling,
+a body cut off while it was read. EndpointConnectionError and ConnectTimeoutError derive from
+botocore's ConnectionError, ConnectionClosedError, ReadTimeoutError and
+ResponseStreamingError from HTTPClientError; IncompleteReadError (fewer bytes than the
+Content-Length, seen when S3 stalled mid-download in CI) derives from none of them."""
 
 
 @dataclass(frozen=True)
