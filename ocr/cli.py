@@ -333,7 +333,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         pipeline=PipelineOptions(
             context=not args.no_context,
             template=template,
-            fields=args.fields or bool(template) or args.fields_csv is not None,
+            fields=args.fields or args.fields_csv is not None,  # a template implies it too
         ),
     )
     table: list[FieldRow] = []

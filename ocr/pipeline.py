@@ -100,6 +100,11 @@ class PipelineOptions:
     """Named field regions of one form (:func:`ocr.forms.load_template`): every page then has
     exactly these fields."""
 
+    @property
+    def reads_fields(self) -> bool:
+        """Whether the fields stage runs: asked for, or implied by a template."""
+        return self.fields or bool(self.template)
+
 
 @dataclass
 class PageContext:
@@ -385,7 +390,7 @@ def transcribe_page(
     # (turned and levelled like the rest): the rules stage takes the bars and tops of letters
     # lying along a comb's rule with it (T read I, E read F). Orientation and deskew still
     # judge the page without its rules, where letters touching a frame are glyphs of their own.
-    lined = prepared if (options.fields or options.template) else None
+    lined = prepared if options.reads_fields else None
     if ruled.found:  # rules and letters joined to them no longer sway the size estimate
         scale = estimate_scale(ruled.mask)
         if scale.char_height < prepared.scale.char_height / TARGET_TOLERANCE:

@@ -141,7 +141,7 @@ def transcribe_object(
             current = (
                 meta.get(META_ETAG) == etag
                 and meta.get(META_MODEL) == version
-                and (meta.get(META_FIELDS) == "yes" or not options.fields)
+                and (meta.get(META_FIELDS) == "yes" or not options.reads_fields)
             )
             if etag and current and meta.get(META_RETRY) != "yes":
                 return _skipped(req, meta, sorted(existing), version, start)
@@ -233,7 +233,7 @@ def _upload(
         META_CHARS: str(t.characters),
         META_FLAGGED: str(t.flagged),
         META_RETRY: "yes" if t.retry else "no",
-        META_FIELDS: "yes" if options.fields or options.template else "no",
+        META_FIELDS: "yes" if options.reads_fields else "no",
     }
     written: list[str] = []
     for key, data in rendered_outputs(stem, pages):
