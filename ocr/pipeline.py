@@ -385,7 +385,9 @@ def transcribe_page(
     if inside is not None:
         prepared = ctx.run("clear-outside", clear_outside, prepared, inside)
     check_not_black(page, prepared)
-    ruled = ctx.run("rules", remove_rules, prepared.ink, prepared.mask, prepared.scale)
+    ruled = ctx.run(
+        "rules", remove_rules, prepared.ink, prepared.mask, prepared.scale, dark=prepared.dark
+    )
     # Forms: the fields stage removes the printed lines itself, from the page as binarized
     # (turned and levelled like the rest): the rules stage takes the bars and tops of letters
     # lying along a comb's rule with it (T read I, E read F). Orientation and deskew still
@@ -397,7 +399,7 @@ def transcribe_page(
             # Far smaller: dashes of a faint rule left behind outnumber the letters (the
             # page's scale was measured without rules already).
             scale = prepared.scale
-        prepared = replace(prepared, ink=ruled.ink, mask=ruled.mask, scale=scale)
+        prepared = replace(prepared, ink=ruled.ink, mask=ruled.mask, scale=scale, dark=None)
     comps = ruled.components
     if comps is None:
         comps = ctx.run("components", find_components, prepared.mask)

@@ -7,7 +7,7 @@ from PIL import Image, ImageDraw
 from scipy import ndimage as ndi
 
 from ocr.stages.binarize import Scale
-from ocr.stages.rules import remove_rules
+from ocr.stages.rules import RuleParams, _darker_than_nearby_rule, remove_rules
 
 CH, SW = 32.0, 4.0
 SCALE = Scale(char_height=CH, stroke_width=SW)
@@ -86,6 +86,71 @@ def test_stem_written_along_a_grid_line_stays_whole_across_the_crossing_rules() 
     parts = components(out.mask[80:180, 270:310])
     tallest = max(s[0].stop - s[0].start for s in parts)
     assert tallest >= 65  # not cut at the three horizontal rules it crosses
+
+
+def test_bar_written_along_a_grid_line_comes_back_where_it_darkens_the_line() -> None:
+    """A grey grid, and the E's bars written right on grid lines: where pen lies over print
+    the pair is darker than either (ink and print both absorb), and that is the pen, though
+    the ink map (at its ceiling on print and pen alike) cannot tell them apart."""
+    gimg, g = canvas(300, 600)
+    for v in range(10, 600, 24):
+        g.line([(v, 0), (v, 299)], fill=255, width=2)
+    for v in range(10, 300, 24):
+        g.line([(0, v), (599, v)], fill=255, width=2)
+    pimg, p = canvas(300, 600)
+    p.line([(310, 106), (310, 154)], fill=255, width=4)  # the E's stem, between lines
+    for y in (106, 130, 154):  # its bars, each right on a horizontal grid line
+        p.line([(310, y), (334, y)], fill=255, width=2)
+    grid, pen = as_mask(gimg)[1], as_mask(pimg)[1]
+    mask = grid | pen
+    print_dark, pen_dark = 0.25, 0.5  # each alone; together 1 - 0.75 * 0.5
+    dark = np.where(grid, print_dark, 0.0) + np.where(pen, pen_dark, 0.0)
+    dark = np.where(grid & pen, 1 - (1 - print_dark) * (1 - pen_dark), dark).astype(np.float32)
+    ink = np.minimum(dark / print_dark, 1.0).astype(np.float32)  # the ink map: at its ceiling
+    out = remove_rules(ink, mask, SCALE, dark=dark)
+    assert out.horizontal > 5 and out.vertical > 10
+    for y in (106, 154):  # top and bottom bars are back (the middle one crosses a v line)
+        assert out.mask[y, 314:332].all()
+    blind = remove_rules(ink, mask, SCALE)  # without the darkness the bars are print
+    assert not blind.mask[106, 314:332].any()
+    assert not out.mask[:, :250].any()  # and no grid line came back away from the E
+
+
+def test_a_stroke_darkens_its_own_line_and_an_unevenly_sampled_line_does_not() -> None:
+    """The line-by-line comparison alone (page-wide pen and print alike dark): a stem written
+    along one stretch of a vertical line is found, a 2 px line whose two columns differ
+    1.5 times in darkness (sampled off-centre) is not, nor are the crossings of the lines."""
+    h, w = 300, 400
+    removed = np.zeros((h, w), bool)
+    dark = np.zeros((h, w), np.float32)
+    for x in (100, 200, 300):  # vertical lines, 2 px, columns 0.1 / 0.15 dark
+        removed[:, x : x + 2] = True
+        dark[:, x], dark[:, x + 1] = 0.1, 0.15
+    for y in (50, 150, 250):  # horizontal lines crossing them (doubled print there)
+        removed[y : y + 2] = True
+        dark[y : y + 2] = np.maximum(dark[y : y + 2], 0.12)
+        dark[y : y + 2, [100, 101, 200, 201, 300, 301]] = 0.22
+    dark[170:200, 200:202] = 1 - (1 - 0.15) * (1 - 0.3)  # pen (0.3) over the line at x=200
+    found = _darker_than_nearby_rule(dark, removed, SCALE, RuleParams())
+    assert found[172:198, 200:202].all()
+    assert not found[:160].any() and not found[210:].any()
+    assert not found[:, :190].any() and not found[:, 210:].any()
+
+
+def test_rule_crossed_by_a_dense_line_of_writing_is_still_a_rule() -> None:
+    """Letters crossing a rule in a third of its columns make it thick on average; in most
+    columns it is a hairline, and it must go (else the line of writing is one component
+    with the rule and is lost)."""
+    img, d = canvas(200, 900)
+    d.line([(0, 100), (899, 100)], fill=255, width=2)
+    for x in range(100, 800, 22):  # stems and bars crossing it, a letter every 22 px
+        d.line([(x, 80), (x, 120)], fill=255, width=4)
+        d.line([(x, 96), (x + 8, 96)], fill=255, width=4)
+        d.line([(x, 104), (x + 8, 104)], fill=255, width=4)
+    ink, mask = as_mask(img)
+    out = remove_rules(ink, mask, SCALE)
+    assert out.horizontal == 1
+    assert not out.mask[95:106, 20:90].any() and not out.mask[95:106, 820:].any()
 
 
 def test_faint_grid_rules_in_pieces_go() -> None:

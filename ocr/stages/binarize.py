@@ -119,6 +119,10 @@ class Binarized:
     mask: BoolImage
     hard_shadow: bool = False
     """The paper level had to follow a hard shadow's edge (see ``ocr.stages.shadow``)."""
+    dark: FloatImage | None = None
+    """Darkness over the paper (1 - grey / paper level) on the mask, 0 elsewhere: not scaled
+    by the ink level, so not saturated. The ink map reaches 1 at the page's ink level, where
+    a dark rule and the pen both sit, and rules can no longer be told from strokes on it."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,9 @@ class PreparedPage:
     factor: float
     hard_shadow: bool = False
     """A hard cast shadow's edge crosses the page (binarization followed it)."""
+    dark: FloatImage | None = None
+    """Unsaturated darkness on the mask (:attr:`Binarized.dark`); None once the page has
+    been turned or rotated (only the rules stage, before those, reads it)."""
 
 
 def to_grey(rgb_or_grey: NDArray[np.generic], block: int = 1) -> FloatImage:
@@ -274,7 +281,13 @@ def binarize(grey: FloatImage, scale: Scale | None = None) -> Binarized:
     mask = hysteresis(dark, low, high)
     ink = np.clip(dark / max(ink_level, high), 0.0, 1.0)
     ink[~mask] = 0.0
-    return Binarized(ink=ink.astype(np.float32, copy=False), mask=mask, hard_shadow=hard)
+    dark[~mask] = 0.0
+    return Binarized(
+        ink=ink.astype(np.float32, copy=False),
+        mask=mask,
+        hard_shadow=hard,
+        dark=dark.astype(np.float32, copy=False),
+    )
 
 
 def hysteresis(dark: NDArray[np.floating], low: float, high: float) -> BoolImage:
@@ -431,7 +444,9 @@ def prepare_page(image: NDArray[np.generic], strip: StripRules | None = None) ->
             # grid's cells (or the whole grid) would be measured as the writing.
             measured = estimate_scale(strip(final.mask, work_scale))
             final_scale = measured if within(measured, work_scale) else final_scale
-    return PreparedPage(grey, final.ink, final.mask, final_scale, factor, final.hard_shadow)
+    return PreparedPage(
+        grey, final.ink, final.mask, final_scale, factor, final.hard_shadow, final.dark
+    )
 
 
 def within(scale: Scale, expected: Scale) -> bool:

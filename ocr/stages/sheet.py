@@ -22,7 +22,7 @@ no other unit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -424,4 +424,5 @@ def clear_outside(
     keep = ndi.minimum_filter(keep, size=2 * band + 1, mode="constant", cval=False)
     mask = page.mask & keep
     ink = np.where(mask, page.ink, np.float32(0.0)).astype(np.float32)
-    return PreparedPage(page.grey, ink, mask, page.scale, page.factor)
+    dark = None if page.dark is None else np.where(mask, page.dark, np.float32(0.0))
+    return replace(page, ink=ink, mask=mask, dark=dark)
