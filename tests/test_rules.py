@@ -28,6 +28,16 @@ def components(mask: np.ndarray) -> list[tuple[slice, slice]]:
     return [s for s in ndi.find_objects(labels) if s is not None]
 
 
+def grid_of(cell: int, h: int = 300, w: int = 600) -> Image.Image:
+    """Grid paper: 2 px lines every ``cell`` px both ways."""
+    img, d = canvas(h, w)
+    for v in range(10, w, cell):
+        d.line([(v, 0), (v, h - 1)], fill=255, width=2)
+    for v in range(10, h, cell):
+        d.line([(0, v), (w - 1, v)], fill=255, width=2)
+    return img
+
+
 def test_lined_paper_rules_go_and_a_letter_crossing_one_stays_whole() -> None:
     img, d = canvas()
     for y in (60, 150):  # two rules tilted about one degree, 2 px thick
@@ -92,11 +102,7 @@ def test_bar_written_along_a_grid_line_comes_back_where_it_darkens_the_line() ->
     """A grey grid, and the E's bars written right on grid lines: where pen lies over print
     the pair is darker than either (ink and print both absorb), and that is the pen, though
     the ink map (at its ceiling on print and pen alike) cannot tell them apart."""
-    gimg, g = canvas(300, 600)
-    for v in range(10, 600, 24):
-        g.line([(v, 0), (v, 299)], fill=255, width=2)
-    for v in range(10, 300, 24):
-        g.line([(0, v), (599, v)], fill=255, width=2)
+    gimg = grid_of(24)
     pimg, p = canvas(300, 600)
     p.line([(310, 106), (310, 154)], fill=255, width=4)  # the E's stem, between lines
     for y in (106, 130, 154):  # its bars, each right on a horizontal grid line
@@ -135,6 +141,23 @@ def test_a_stroke_darkens_its_own_line_and_an_unevenly_sampled_line_does_not() -
     assert found[172:198, 200:202].all()
     assert not found[:160].any() and not found[210:].any()
     assert not found[:, :190].any() and not found[:, 210:].any()
+
+
+def test_a_pen_dot_on_a_grid_line_stays() -> None:
+    """A full stop written on a grid line lies wholly by the removed line, as the line's
+    leftover dashes do; darker than the print, it is the pen's."""
+    gimg = grid_of(24)
+    pimg, p = canvas(300, 600)
+    p.ellipse([(200, 127), (205, 132)], fill=255)  # the dot on the line y = 130
+    for x in range(250, 400, 30):  # a line of writing beside it, to know the pen by
+        p.line([(x, 100), (x, 125)], fill=255, width=4)
+    grid, pen = as_mask(gimg)[1], as_mask(pimg)[1]
+    mask = grid | pen
+    dark = np.where(pen, 0.6, np.where(grid, 0.25, 0.0)).astype(np.float32)
+    out = remove_rules(np.minimum(dark / 0.25, 1.0).astype(np.float32), mask, SCALE, dark=dark)
+    assert out.mask[128:132, 201:205].any()  # the dot
+    blind = remove_rules(np.minimum(dark / 0.25, 1.0).astype(np.float32), mask, SCALE)
+    assert not blind.mask[128:132, 201:205].any()  # by shape alone the dot is a leftover
 
 
 def test_rule_crossed_by_a_dense_line_of_writing_is_still_a_rule() -> None:
