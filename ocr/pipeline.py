@@ -20,7 +20,14 @@ from ocr.forms import Frame, TemplateField, apply_template, build_fields, readin
 from ocr.io.imageio import InputError, PageImage
 from ocr.model.classes import CLASS_INDEX, CLASSES, CONFUSABLE_PAIRS, NOT_CHAR_INDEX, NUM_CLASSES
 from ocr.model.store import Recognizer
-from ocr.stages.binarize import TARGET_TOLERANCE, PreparedPage, estimate_scale, prepare_page
+from ocr.stages.binarize import (
+    TARGET_TOLERANCE,
+    FloatImage,
+    PreparedPage,
+    brightest_channel_darkness,
+    estimate_scale,
+    prepare_page,
+)
 from ocr.stages.deskew import MIN_DESKEW_DEG, measure_tilt, rotate_page
 from ocr.stages.doodles import drop_doodles
 from ocr.stages.fields import FieldsFound, find_fields
@@ -385,8 +392,14 @@ def transcribe_page(
     if inside is not None:
         prepared = ctx.run("clear-outside", clear_outside, prepared, inside)
     check_not_black(page, prepared)
+    binarized, image = prepared, pixels
+
+    def darkness() -> list[FloatImage]:  # only ruled pages need it
+        darkest = [] if binarized.dark is None else [binarized.dark]
+        return [*darkest, brightest_channel_darkness(image, binarized)]
+
     ruled = ctx.run(
-        "rules", remove_rules, prepared.ink, prepared.mask, prepared.scale, dark=prepared.dark
+        "rules", remove_rules, prepared.ink, prepared.mask, prepared.scale, dark=darkness
     )
     # Forms: the fields stage removes the printed lines itself, from the page as binarized
     # (turned and levelled like the rest): the rules stage takes the bars and tops of letters

@@ -105,3 +105,22 @@ def test_prepare_page_brings_large_and_small_writing_to_target() -> None:
         assert page.mask.shape == page.grey.shape == page.ink.shape
         expected = np.array(truth.shape) * page.factor
         assert np.all(np.abs(np.array(page.mask.shape) - expected) <= 2)
+
+
+def test_brightest_channel_parts_blue_print_from_black_pen() -> None:
+    """In the darkest channel (the ink map) a blue rule and a black stroke are both dark; in
+    the brightest the blue rule is almost paper and the black stroke still dark."""
+    rgb = np.full((300, 400, 3), 235, dtype=np.uint8)
+    rgb[100:103, :] = (110, 150, 225)  # a blue rule across
+    rgb[150:200, 200:204] = (25, 25, 30)  # a black stroke
+    page = bz.prepare_page(rgb)
+    dark = bz.brightest_channel_darkness(rgb, page)
+    assert dark.shape == page.mask.shape and dark.dtype == np.float32
+    f = page.factor
+    rule = dark[int(101 * f), int(50 * f) : int(350 * f)]
+    stroke = dark[int(175 * f), int(200 * f) : int(204 * f)]
+    assert page.dark is not None
+    darkest_rule = page.dark[int(101 * f), int(50 * f) : int(350 * f)]
+    assert float(np.max(darkest_rule)) > 0.4  # the rule is ink in the darkest channel
+    assert float(np.max(rule)) < 0.15 and float(np.max(stroke)) > 0.7
+    assert not dark[~page.mask].any()

@@ -122,6 +122,33 @@ def test_bar_written_along_a_grid_line_comes_back_where_it_darkens_the_line() ->
     assert not out.mask[:, :250].any()  # and no grid line came back away from the E
 
 
+def test_of_several_darkness_maps_the_one_where_the_pen_stands_out_is_used() -> None:
+    """Given as a function (asked only when rules are found), the maps of the darkest and
+    the brightest channel: a black pen on blue rules is told apart in the second only."""
+    pimg, p = canvas(300, 600)
+    p.line([(310, 106), (310, 154)], fill=255, width=4)
+    for y in (106, 130, 154):
+        p.line([(310, y), (334, y)], fill=255, width=2)
+    grid, pen = as_mask(grid_of(24))[1], as_mask(pimg)[1]
+    mask = grid | pen
+    darkest = np.where(mask, 0.8, 0.0).astype(np.float32)  # blue print and black pen alike
+    brightest = np.where(pen, 0.8, np.where(grid, 0.1, 0.0)).astype(np.float32)
+    asked: list[int] = []
+
+    def maps() -> list[np.ndarray]:
+        asked.append(1)
+        return [darkest, brightest]
+
+    out = remove_rules(darkest, mask, SCALE, dark=maps)
+    assert asked == [1]
+    assert out.mask[106, 314:332].all() and out.mask[154, 314:332].all()
+    alone = remove_rules(darkest, mask, SCALE, dark=darkest)
+    assert not alone.mask[106, 314:332].any()
+    clean = as_mask(pimg)[1]
+    remove_rules(clean.astype(np.float32), clean, SCALE, dark=maps)
+    assert asked == [1]  # no rules: no maps computed
+
+
 def test_a_stroke_darkens_its_own_line_and_an_unevenly_sampled_line_does_not() -> None:
     """The line-by-line comparison alone (page-wide pen and print alike dark): a stem written
     along one stretch of a vertical line is found, a 2 px line whose two columns differ

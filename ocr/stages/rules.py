@@ -15,6 +15,7 @@ length is relative to the page's character height (ch) or stroke width (sw).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,9 +95,11 @@ class RuleParams:
     """A vertical straight run at least this long (ch) joining two removed horizontal rules
     is the edge of a printed box (comb fields), when it is no thicker than..."""
 
-    pen_over_rule: float = 1.4
+    pen_over_rule: float = 1.2
     """When the pen is at least this many times darker than the rules' cores, rule pixels at
-    least as dark as the geometric mean of the two are the pen's..."""
+    least as dark as the geometric mean of the two are the pen's... (Judged on the darkness
+    map where the pen stands out most; validation grid pages, 1.4 / 1.3 / 1.2 / 1.1: 15.4 /
+    14.0 / 13.1 / 13.0% CER, lined 8.6 / 8.6 / 8.5 / 8.5%.)"""
 
     restore_max_ch: float = 1.2
     """...when they make pieces no longer than this many ch touching kept ink."""
@@ -565,18 +568,42 @@ def _remnants(
     return drop[labels]
 
 
+Darkness = Callable[[], Sequence[FloatImage]]
+"""Darkness maps of the page to tell pen from print by (e.g. of its darkest and brightest
+colour channels), computed only when asked: only ruled pages need them."""
+
+
+def _most_telling(
+    maps: Sequence[FloatImage], mask: BoolImage, removed: BoolImage
+) -> FloatImage | None:
+    """The map where the kept ink (the pen) is darkest next to the removed print, by their
+    medians: a black pen on blue rules stands out in the brightest channel (the rules are
+    bright there), a blue pen on grey rules in the darkest."""
+    best, best_ratio = None, -1.0
+    kept = mask & ~removed
+    if not kept.any():
+        return maps[0] if maps else None
+    for m in maps:
+        printed = float(np.median(m[removed]))
+        ratio = float(np.median(m[kept])) / max(printed, 1e-3)
+        if ratio > best_ratio:
+            best, best_ratio = m, ratio
+    return best
+
+
 def remove_rules(
     ink: FloatImage,
     mask: BoolImage,
     scale: Scale,
     params: RuleParams = RuleParams(),
     comps: Components | None = None,
-    dark: FloatImage | None = None,
+    dark: FloatImage | Darkness | None = None,
 ) -> RulesRemoved:
     """Remove horizontal and vertical printed rules and box edges from the ink map and mask,
     keeping the pixels where handwriting crosses them. ``comps``: the mask's components if
-    known already; ``dark``: the unsaturated darkness (:attr:`PreparedPage.dark`), which
-    tells pen from rule where the ink map has both at its ceiling (else the ink map)."""
+    known already; ``dark``: the unsaturated darkness (:attr:`PreparedPage.dark`), or a
+    function giving such maps (asked only when rules were found): it tells pen from print
+    where the ink map has both at its ceiling (else the ink map is used)."""
     comps = comps if comps is not None else find_components(mask)
     removed = np.zeros_like(mask)
     counts = np.zeros(3, dtype=np.int64)
@@ -586,9 +613,11 @@ def remove_rules(
         counts += (nh, nv, nb)
     if not removed.any():
         return RulesRemoved(ink, mask, removed, 0, 0, 0, comps)
-    darkness = ink if dark is None else dark
+    maps = [dark] if isinstance(dark, np.ndarray) else list(dark()) if dark is not None else []
+    best = _most_telling(maps, mask, removed)
+    darkness = ink if best is None else best
     removed &= ~_darker_than_rules(darkness, mask, removed, scale, params)
-    removed |= _remnants(mask & ~removed, removed, scale, params, dark)
+    removed |= _remnants(mask & ~removed, removed, scale, params, best)
     new_mask = mask & ~removed
     new_ink = np.where(new_mask, ink, np.float32(0.0)).astype(np.float32)
     nh, nv, nb = (int(c) for c in counts)
