@@ -261,3 +261,26 @@ def test_a_bar_lying_along_a_rule_is_told_from_the_rule() -> None:
     along = thicker_than_line(dark, xs, yc, 2.0, 0.5 * 4)
     assert along[32:48].all()
     assert not along[:28].any() and not along[52:].any()
+
+
+def test_dark_core_of_a_thick_divider_leaves_no_bar_in_its_cells() -> None:
+    """A blurred 4 px divider is darker in its core than the rules' darkest tenth; that core
+    is not ink over the divider (nothing adjoins it), so no bar is left beside a letter and
+    an empty cell between two dividers stays empty (two bars read as a V)."""
+    grey = np.ones((300, 700), dtype=np.float32)
+    x0, y0, cell, n, h = 100, 100, 40, 6, 48
+    grey[y0 : y0 + 2, x0 : x0 + n * cell + 4] = 0.6
+    grey[y0 + h : y0 + h + 2, x0 : x0 + n * cell + 4] = 0.6
+    for i in range(n + 1):
+        x = x0 + i * cell
+        grey[y0 : y0 + h + 2, x : x + 4] = 0.6
+        grey[y0 : y0 + h + 2 : 2, x + 1 : x + 3] = 0.2  # a dotted dark core
+    grey[y0 + 10 : y0 + 40, x0 + 18 : x0 + 21] = 0.05  # a stem in cell 0 only
+    mask = grey < 0.7
+    ink = np.where(mask, 1.0 - grey, 0.0).astype(np.float32)
+    found = find_fields(grey, ink, mask, SCALE)
+    assert [(f.kind, len(f.cells) - 1) for f in found.fields] == [("comb", n)]
+    cells = found.cell_glyphs[0]
+    assert [g is not None for g in cells] == [True] + [False] * (n - 1)
+    g = cells[0]
+    assert g is not None and g.box.x1 - g.box.x0 <= 4  # the stem alone

@@ -133,14 +133,32 @@ def printed_to_remove(
         ys = np.arange(f.y0, min(h, f.y1))
         pitch = (edges[-1] - edges[0]) / max(1, len(edges) - 1)
         reach = max(2, int(round(params.divider_search * pitch)))
+        rim = int(np.ceil(f.line)) + 2  # the rule and the row beside it (_beside looks +-1)
         for x in edges:
             xa, xb = divider_columns(faint, f, x, reach, params)
+            beside = _beside(mask, ys, xa, xb)
+            beside[(ys < f.y0 + rim) | (ys >= f.y1 - rim)] = False  # the rules adjoin it there
+            keep = too_dark[ys, xa : xb + 1] & beside[:, None]
             for xx in range(xa, xb + 1):
                 # No crossing test here: two letters touching a divider from both sides
                 # would pass it and join through it; a stroke really crossing it is cut,
                 # and each piece goes to the cell holding most of its letter.
-                hit = faint[ys, xx] & ~too_dark[ys, xx]
+                hit = faint[ys, xx] & ~keep[:, xx - xa]
                 out[ys[hit], xx] = True
+    return out
+
+
+def _beside(mask: BoolImage, ys: NDArray[np.intp], xa: int, xb: int) -> NDArray[np.bool_]:
+    """Rows (of ``ys``) where ink adjoins the columns ``xa..xb`` from the left or the right,
+    within a row up or down. Only there is a pixel of a divider that is darker than the
+    rules ink over it: the core of a blurred 3-4 px divider is darker than a rule's darkest
+    tenth, and kept alone it is a dotted bar beside the letter (read as I or 1, or as V
+    between two such bars in an empty cell)."""
+    h, w = mask.shape
+    side = mask[ys, max(0, xa - 1)] | mask[ys, min(w - 1, xb + 1)]
+    out = side.copy()
+    out[1:] |= side[:-1]
+    out[:-1] |= side[1:]
     return out
 
 
