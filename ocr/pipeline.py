@@ -350,6 +350,7 @@ def read_frames(
                 [[readings[i] for i in run] for run in runs],  # type: ignore[misc]
                 [[probs[id(cells[i].box)][:NUM_CLASSES] for i in run] for run in runs],  # type: ignore[union-attr]
                 [False] * len(runs),
+                by_mass=True,
             )
             for run, rs in zip(runs, ctx, strict=True):
                 for i, r in zip(run, rs, strict=True):

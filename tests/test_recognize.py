@@ -95,3 +95,27 @@ def test_ordinal_numbers_keep_digits_and_letter_suffix() -> None:
 def test_ordinary_word_ending_in_st_is_still_a_word() -> None:
     rs, ps = word({"L": 0.9}, {"I": 0.9}, {"S": 0.9}, {"T": 0.9})  # LIST stays LIST
     assert "".join(r.text for r in apply_context([rs], [ps])[0]) == "LIST"
+
+
+def test_comb_run_by_mass_is_a_number_despite_misread_digits() -> None:
+    """A phone number in comb cells whose 4s read as L and 0 as D (unconfusable letters
+    that outvote the one sure digit) is a number by its probability mass: the classic pairs
+    go back to digits, and so does a letter with a digit close behind it."""
+    rs, ps = word(
+        {"_8": 0.5, "B": 0.45},
+        {"L": 0.55, "_4": 0.4},
+        {"_7": 0.95},
+        {"D": 0.45, "_0": 0.4},
+        {"Z": 0.5, "_2": 0.45},
+    )
+    by_vote = "".join(r.text for r in apply_context([rs], [ps])[0])
+    assert by_vote == "BL7DZ"  # two sure letters against one sure digit
+    out = apply_context([rs], [ps], by_mass=True)[0]
+    assert "".join(r.text for r in out) == "84702"
+    assert out[1].flag is not None and out[1].flag.rule == "letter-in-number->digit"
+
+
+def test_comb_run_by_mass_keeps_sure_letters_of_a_code() -> None:
+    rs, ps = word({"H": 0.97}, {"W": 0.96}, {"_8": 0.9}, {"_0": 0.8}, {"_4": 0.9}, {"_3": 0.9})
+    out = apply_context([rs], [ps], by_mass=True)[0]
+    assert "".join(r.text for r in out) == "HW8043"
