@@ -284,3 +284,21 @@ def test_dark_core_of_a_thick_divider_leaves_no_bar_in_its_cells() -> None:
     assert [g is not None for g in cells] == [True] + [False] * (n - 1)
     g = cells[0]
     assert g is not None and g.box.x1 - g.box.x0 <= 4  # the stem alone
+
+
+def test_letters_bars_across_cells_do_not_close_a_comb_row_halfway() -> None:
+    """Crossed 7s in neighbouring cells make a short straight bar halfway down a comb; the
+    comb is closed by its own bottom rule (the partner along most of the top rule), not by
+    that bar, which would leave the bottom rule an underline and the row's lower half out."""
+    grey = np.ones((300, 700), dtype=np.float32)
+    x0, y0, cell, n, h = 100, 100, 40, 10, 48
+    grey[y0 : y0 + 2, x0 : x0 + n * cell + 2] = 0.2
+    grey[y0 + h : y0 + h + 2, x0 : x0 + n * cell + 2] = 0.2
+    for i in range(n + 1):
+        grey[y0 : y0 + h + 2, x0 + i * cell : x0 + i * cell + 2] = 0.2
+    grey[y0 + 22 : y0 + 25, x0 + 3 * cell + 8 : x0 + 7 * cell - 8] = 0.05  # the bars
+    mask = grey < 0.5
+    ink = np.where(mask, 1.0 - grey, 0.0).astype(np.float32)
+    found = find_fields(grey, ink, mask, SCALE)
+    assert [(f.kind, len(f.cells) - 1) for f in found.fields] == [("comb", n)]
+    assert found.fields[0].y0 <= y0 and found.fields[0].y1 >= y0 + h

@@ -234,6 +234,20 @@ def _along(r: Rule, others: list[Rule], boxes: Sequence[FoundField] = ()) -> boo
     return False
 
 
+def _within(r: Rule, boxes: Sequence[FoundField]) -> bool:
+    """Does ``r`` lie inside a box row, clear of its top and bottom rules? Then it is the
+    writing's (crossed 7s in neighbouring cells): no underline, and not removed."""
+    for f in boxes:
+        xa, xb = max(r.x0, f.x0), min(r.x1, f.x1)
+        if xb - xa < 0.5 * (r.x1 - r.x0):
+            continue
+        y = r.y_at((xa + xb) / 2)
+        margin = 2 * r.thickness + 2
+        if f.y0 + margin < y < f.y1 - margin:
+            return True
+    return False
+
+
 def ruled_paper(rules: list[Rule], scale: Scale, params: FieldParams) -> set[int]:
     """Indices of rules that are lined paper rather than underline fields: at least
     ``ruled_min_lines`` in a stack, starting and ending within ``ruled_align_ch`` of each
@@ -289,10 +303,11 @@ def find_fields(
     boxes, used = pair_boxes(rules, faint | across, scale, params)
     fields = list(boxes)
     room = params.underline_room_ch * scale.char_height
+    inner = {i for i, r in enumerate(rules) if i not in used and _within(r, boxes)}
     free = [
         i
         for i, r in enumerate(rules)
-        if i not in used and not r.sided and not _along(r, [rules[k] for k in used], boxes)
+        if i not in used | inner and not r.sided and not _along(r, [rules[k] for k in used], boxes)
     ]
     ruled = ruled_paper([rules[i] for i in free], scale, params)
     for k, i in enumerate(free):
@@ -300,7 +315,7 @@ def find_fields(
         if k not in ruled:
             y = r.y_at((r.x0 + r.x1) / 2)
             fields.append(FoundField("underline", r.x0, max(0, int(y - room)), r.x1, int(y) + 1))
-    lines = [r for i, r in enumerate(rules) if i in used or not r.sided]
+    lines = [r for i, r in enumerate(rules) if i in used or not (r.sided or i in inner)]
     remove = printed_to_remove(faint, mask, dark, lines, boxes, scale, params)
     new_mask = mask & ~remove
     new_ink = np.where(remove, np.float32(0), ink).astype(np.float32)
