@@ -118,15 +118,21 @@ def test_a_print_line_reads_only_its_own_print() -> None:
         assert x1 <= 205
 
 
-def test_comb_whose_letters_sit_on_its_rules_is_found() -> None:
-    """Letters filling most cells and touching the bottom rule make it look like the aligned
-    feet of print; the row's dividers still make it a comb, not a lone underline."""
+def _black_comb(x0: int, y0: int, cell: int, n: int, h: int) -> np.ndarray:
+    """A 300 x 700 page holding one black comb of ``n`` cells, lines 2 px."""
     grey = np.ones((300, 700), dtype=np.float32)
-    x0, y0, cell, n, h = 100, 100, 40, 9, 48
     grey[y0 : y0 + 2, x0 : x0 + n * cell + 2] = 0.2
     grey[y0 + h : y0 + h + 2, x0 : x0 + n * cell + 2] = 0.2
     for i in range(n + 1):
         grey[y0 : y0 + h + 2, x0 + i * cell : x0 + i * cell + 2] = 0.2
+    return grey
+
+
+def test_comb_whose_letters_sit_on_its_rules_is_found() -> None:
+    """Letters filling most cells and touching the bottom rule make it look like the aligned
+    feet of print; the row's dividers still make it a comb, not a lone underline."""
+    x0, y0, cell, n, h = 100, 100, 40, 9, 48
+    grey = _black_comb(x0, y0, cell, n, h)
     for i in range(n):  # an L in every cell, its foot on the bottom rule
         cx = x0 + i * cell + 7
         grey[y0 + 12 : y0 + h, cx : cx + 3] = 0.05
@@ -290,12 +296,8 @@ def test_letters_bars_across_cells_do_not_close_a_comb_row_halfway() -> None:
     """Crossed 7s in neighbouring cells make a short straight bar halfway down a comb; the
     comb is closed by its own bottom rule (the partner along most of the top rule), not by
     that bar, which would leave the bottom rule an underline and the row's lower half out."""
-    grey = np.ones((300, 700), dtype=np.float32)
     x0, y0, cell, n, h = 100, 100, 40, 10, 48
-    grey[y0 : y0 + 2, x0 : x0 + n * cell + 2] = 0.2
-    grey[y0 + h : y0 + h + 2, x0 : x0 + n * cell + 2] = 0.2
-    for i in range(n + 1):
-        grey[y0 : y0 + h + 2, x0 + i * cell : x0 + i * cell + 2] = 0.2
+    grey = _black_comb(x0, y0, cell, n, h)
     grey[y0 + 22 : y0 + 25, x0 + 3 * cell + 8 : x0 + 7 * cell - 8] = 0.05  # the bars
     mask = grey < 0.5
     ink = np.where(mask, 1.0 - grey, 0.0).astype(np.float32)
