@@ -244,11 +244,15 @@ def decode(
                 len(rs) == 1 and word.chars[-1].kind == "mark" and word.chars[-1].mark == "."
             )
         if options.context:
+            # On forms, words are letters or digits by probability mass, as in comb cells:
+            # a value's misread digit (U, C) no longer outvotes the rest (CU1760 read
+            # CUI7GO). Plain pages keep the vote of unconfusable characters.
             keep = [i for i, rs in enumerate(readings) if rs]
             ctx = apply_context(
                 [readings[i] for i in keep],
                 [word_probs[i] for i in keep],
                 [numbered[i] for i in keep],
+                by_mass=options.reads_fields,
             )
             for i, rs in zip(keep, ctx, strict=True):
                 readings[i] = rs
