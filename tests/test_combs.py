@@ -304,3 +304,17 @@ def test_letters_bars_across_cells_do_not_close_a_comb_row_halfway() -> None:
     found = find_fields(grey, ink, mask, SCALE)
     assert [(f.kind, len(f.cells) - 1) for f in found.fields] == [("comb", n)]
     assert found.fields[0].y0 <= y0 and found.fields[0].y1 >= y0 + h
+
+
+def test_a_bar_just_above_a_comb_does_not_close_it_from_above() -> None:
+    """The aligned feet of a label printed just above a comb's start are a short rule; the
+    comb's long top rule pairs first, so the row is closed by its own two rules."""
+    x0, y0, cell, n, h = 100, 100, 40, 10, 48
+    grey = _black_comb(x0, y0, cell, n, h)
+    grey[y0 - 9 : y0 - 6, x0 : x0 + 90] = 0.05
+    mask = grey < 0.5
+    ink = np.where(mask, 1.0 - grey, 0.0).astype(np.float32)
+    found = find_fields(grey, ink, mask, SCALE)
+    combs = [f for f in found.fields if f.kind == "comb"]
+    assert [len(f.cells) - 1 for f in combs] == [n]
+    assert combs[0].y0 >= y0 - 2

@@ -188,12 +188,14 @@ def pair_boxes(
     used: set[int] = set()
     found: list[FoundField] = []
     lo, hi = params.box_height_ch
-    for i, top in enumerate(rules):
+    # Longest rules first, each with the rule below at a box row's height that closes a row
+    # with it along most of it: a run of letters' bars inside a comb (7777 crossed) is a
+    # short rule between its two real ones, and would close a row of its upper half; the
+    # aligned feet of a label printed just above a comb would close it from above.
+    for i in sorted(range(len(rules)), key=lambda k: rules[k].x0 - rules[k].x1):
+        top = rules[i]
         if i in used:
             continue
-        # Of the rules below at a box row's height that close a row with it, the one along
-        # most of it: a run of letters' bars inside a comb (7777 crossed) is a short rule
-        # between its two real ones, and would close a row of its upper half.
         best: tuple[int, int, FoundField] | None = None
         for j in range(i + 1, len(rules)):
             bottom = rules[j]
