@@ -20,7 +20,14 @@ from ocr.forms import Frame, TemplateField, apply_template, build_fields, readin
 from ocr.io.imageio import InputError, PageImage
 from ocr.model.classes import CLASS_INDEX, CLASSES, CONFUSABLE_PAIRS, NOT_CHAR_INDEX, NUM_CLASSES
 from ocr.model.store import Recognizer
-from ocr.stages.binarize import TARGET_TOLERANCE, PreparedPage, estimate_scale, prepare_page
+from ocr.stages.binarize import (
+    TARGET_TOLERANCE,
+    BoolImage,
+    FloatImage,
+    PreparedPage,
+    estimate_scale,
+    prepare_page,
+)
 from ocr.stages.deskew import MIN_DESKEW_DEG, measure_tilt, rotate_page
 from ocr.stages.doodles import drop_doodles
 from ocr.stages.fields import FieldsFound, find_fields
@@ -370,6 +377,19 @@ def read_frames(
 _NO_MASK = np.zeros((0, 0), dtype=bool)
 
 
+def outside_frames(found: FieldsFound, drawings: BoolImage | None) -> tuple[FloatImage, BoolImage]:
+    """The page after the fields stage (``ink``, ``mask``), less the drawings' pixels
+    (nested outlines) outside every field's frame. Inside a frame they stay the fields':
+    a comb's cells are nested outlines, and letters touching its frame went with it (the
+    first three letters of a surname read as nothing)."""
+    if drawings is None:
+        return found.ink, found.mask
+    out = drawings.copy()
+    for f in found.fields:
+        out[f.y0 : f.y1, f.x0 : f.x1] = False
+    return np.where(out, np.float32(0), found.ink).astype(np.float32), found.mask & ~out
+
+
 def transcribe_page(
     page: PageImage, recognizer: Recognizer, options: PipelineOptions | None = None
 ) -> PageResult:
@@ -425,19 +445,17 @@ def transcribe_page(
     shapes = ctx.run(
         "shapes", remove_nested_shapes, prepared.ink, prepared.mask, prepared.scale, level_comps
     )
+    gone: BoolImage | None = None
     if shapes.drawings:
-        if lined is not None:  # the drawings' pixels leave the lined page too
-            gone = prepared.mask & ~shapes.mask
-            lined = replace(
-                lined, ink=np.where(gone, np.float32(0), lined.ink), mask=lined.mask & ~gone
-            )
+        gone = prepared.mask & ~shapes.mask
         prepared = replace(prepared, ink=shapes.ink, mask=shapes.mask)
         level_comps = None
     found = FieldsFound([], prepared.ink, prepared.mask)
     if lined is not None:
         found = ctx.run("fields", find_fields, lined.grey, lined.ink, lined.mask, prepared.scale)
         if found.fields:
-            prepared = replace(prepared, ink=found.ink, mask=found.mask)
+            ink, mask = outside_frames(found, gone)
+            prepared = replace(prepared, ink=ink, mask=mask)
             level_comps = None
     prints: list[PrintRead] = []
     # Print is cut from the image binarized (sheet rectified or not), so only when no turn or

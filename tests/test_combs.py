@@ -7,11 +7,18 @@ import numpy as np
 import pytest
 
 from ocr.forms import spaced
+from ocr.pipeline import outside_frames
 from ocr.stages.binarize import Scale
 from ocr.stages.combs import FoundField, pair_boxes, regular_cells
 from ocr.stages.fieldparams import DEFAULT_FIELD_PARAMS as P
 from ocr.stages.fieldrules import Rule, extend_ends, join_pieces
-from ocr.stages.fields import _along, divider_columns, find_fields, thicker_than_line
+from ocr.stages.fields import (
+    FieldsFound,
+    _along,
+    divider_columns,
+    find_fields,
+    thicker_than_line,
+)
 from ocr.stages.printread import read_print
 from ocr.stages.segment import DEFAULT_PARAMS
 from ocr.stages.smallprint import split_print
@@ -318,3 +325,18 @@ def test_a_bar_just_above_a_comb_does_not_close_it_from_above() -> None:
     combs = [f for f in found.fields if f.kind == "comb"]
     assert [len(f.cells) - 1 for f in combs] == [n]
     assert combs[0].y0 >= y0 - 2
+
+
+def test_drawings_inside_a_field_frame_stay_the_fields() -> None:
+    """Letters touching a comb's frame make nested outlines that the shapes stage takes for
+    a drawing; inside a found frame those pixels stay (they are the cells' letters), outside
+    every frame a drawing leaves the page."""
+    mask = np.zeros((100, 200), dtype=bool)
+    mask[20:40, 20:60] = True  # inside the frame
+    mask[70:90, 120:180] = True  # a drawing elsewhere
+    ink = mask.astype(np.float32)
+    found = FieldsFound([FoundField("comb", 10, 10, 100, 50, (10, 55, 100), 2.0)], ink, mask)
+    ink2, mask2 = outside_frames(found, mask.copy())
+    assert mask2[20:40, 20:60].all() and not mask2[70:90].any()
+    assert not ink2[70:90].any()
+    assert outside_frames(found, None)[1] is mask
