@@ -11,7 +11,7 @@ from ocr.pipeline import outside_frames
 from ocr.stages.binarize import Scale
 from ocr.stages.combs import FoundField, pair_boxes, regular_cells
 from ocr.stages.fieldparams import DEFAULT_FIELD_PARAMS as P
-from ocr.stages.fieldrules import Rule, extend_ends, join_pieces
+from ocr.stages.fieldrules import Rule, extend_ends, find_rules, join_pieces
 from ocr.stages.fields import (
     FieldsFound,
     _along,
@@ -340,3 +340,16 @@ def test_drawings_inside_a_field_frame_stay_the_fields() -> None:
     assert mask2[20:40, 20:60].all() and not mask2[70:90].any()
     assert not ink2[70:90].any()
     assert outside_frames(found, None)[1] is mask
+
+
+def test_rule_with_ink_just_off_it_in_many_columns_is_fitted_on_the_line() -> None:
+    """Letters sitting on a comb rule put dark pixels just below it in half its columns;
+    the rule is fitted on the columns that hold the line alone, so it lies on the line (a
+    fit pulled 1.5 px down leaves a row of the rule behind when it is removed)."""
+    faint = np.zeros((100, 400), dtype=bool)
+    faint[50:52, 50:350] = True  # the rule, 2 px: centre 50.5
+    for x in range(50, 350, 2):  # every other column: three pixels just below it
+        faint[53:56, x] = True
+    dark = faint.astype(np.float32) * 0.3
+    rules = find_rules(faint, dark, SCALE, P)
+    assert len(rules) == 1 and abs(rules[0].y0 - 50.5) < 0.3

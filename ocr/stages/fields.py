@@ -125,7 +125,7 @@ def printed_to_remove(
         crossed = _sides(mask, xs, xs, ya, yb, reach, axis=0)
         crossed |= thicker_than_line(line_or_ink, xs, yc, r.thickness, along)
         for y in range(int(np.floor(-half)), int(np.ceil(half)) + 1):
-            ys = np.clip(np.round(yc + y).astype(np.intp), 0, h - 1)
+            ys = np.clip(np.floor(yc + y + 0.5).astype(np.intp), 0, h - 1)  # no half-even gaps
             hit = faint[ys, xs] & ~crossed & ~too_dark[ys, xs]
             out[ys[hit], xs[hit]] = True
     for f in fields:
