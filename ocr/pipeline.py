@@ -23,14 +23,13 @@ from ocr.model.store import Recognizer
 from ocr.stages.binarize import (
     TARGET_TOLERANCE,
     BoolImage,
-    FloatImage,
     PreparedPage,
     estimate_scale,
     prepare_page,
 )
 from ocr.stages.deskew import MIN_DESKEW_DEG, measure_tilt, rotate_page
 from ocr.stages.doodles import drop_doodles
-from ocr.stages.fields import FieldsFound, find_fields
+from ocr.stages.fields import FieldsFound, find_fields, keep_in_fields, outside_frames
 from ocr.stages.orient import Orientation, find_orientation, turn_page
 from ocr.stages.printread import BoxMap, PrintRead, Resampled, read_print
 from ocr.stages.recognize import (
@@ -155,11 +154,16 @@ def scorer(recognizer: Recognizer) -> Callable[[list[NDArray[np.float32]]], NDAr
     return score
 
 
-def drop_clutter(layout: Layout, probs: dict[int, NDArray[np.float32]]) -> tuple[Layout, int]:
+def drop_clutter(
+    layout: Layout, probs: dict[int, NDArray[np.float32]], keep: frozenset[int] = frozenset()
+) -> tuple[Layout, int]:
     """The layout without the character boxes whose best output is "not a character"
-    (``probs`` keyed by box identity, see :func:`probs_by_box`); words left without
-    characters go with their marks, lines left empty go. Returns how many boxes were dropped."""
-    clutter = {key for key, p in probs.items() if int(p.argmax()) == NOT_CHAR_INDEX}
+    (``probs`` keyed by box identity, see :func:`probs_by_box`) unless in ``keep``; words
+    left without characters go with their marks, lines left empty go. Returns how many boxes
+    were dropped."""
+    clutter = {
+        key for key, p in probs.items() if int(p.argmax()) == NOT_CHAR_INDEX and key not in keep
+    }
     if not clutter:
         return layout, 0
     lines: list[LayoutLine] = []
@@ -377,19 +381,6 @@ def read_frames(
 _NO_MASK = np.zeros((0, 0), dtype=bool)
 
 
-def outside_frames(found: FieldsFound, drawings: BoolImage | None) -> tuple[FloatImage, BoolImage]:
-    """The page after the fields stage (``ink``, ``mask``), less the drawings' pixels
-    (nested outlines) outside every field's frame. Inside a frame they stay the fields':
-    a comb's cells are nested outlines, and letters touching its frame went with it (the
-    first three letters of a surname read as nothing)."""
-    if drawings is None:
-        return found.ink, found.mask
-    out = drawings.copy()
-    for f in found.fields:
-        out[f.y0 : f.y1, f.x0 : f.x1] = False
-    return np.where(out, np.float32(0), found.ink).astype(np.float32), found.mask & ~out
-
-
 def transcribe_page(
     page: PageImage, recognizer: Recognizer, options: PipelineOptions | None = None
 ) -> PageResult:
@@ -501,7 +492,7 @@ def transcribe_page(
         else np.zeros((0, len(CLASSES)), dtype=np.float32)
     )
     by_box = probs_by_box(glyphs, probs)
-    layout, dropped = drop_clutter(layout, by_box)
+    layout, dropped = drop_clutter(layout, by_box, keep_in_fields(layout, found.fields, by_box))
     layout, doodles = drop_doodles(layout, by_box)
     dropped += doodles
     if page_glyphs and dropped == page_glyphs and not found.fields and not prints:

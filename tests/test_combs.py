@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from ocr.forms import spaced
-from ocr.pipeline import outside_frames
 from ocr.stages.binarize import Scale
 from ocr.stages.combs import FoundField, pair_boxes, regular_cells
 from ocr.stages.fieldparams import DEFAULT_FIELD_PARAMS as P
@@ -17,6 +16,8 @@ from ocr.stages.fields import (
     _along,
     divider_columns,
     find_fields,
+    keep_in_fields,
+    outside_frames,
     thicker_than_line,
 )
 from ocr.stages.printread import read_print
@@ -353,3 +354,26 @@ def test_rule_with_ink_just_off_it_in_many_columns_is_fitted_on_the_line() -> No
     dark = faint.astype(np.float32) * 0.3
     rules = find_rules(faint, dark, SCALE, P)
     assert len(rules) == 1 and abs(rules[0].y0 - 50.5) < 0.3
+
+
+def test_clutter_inside_a_box_or_underline_field_is_kept_when_it_could_be_a_letter() -> None:
+    """An odd hand's A comes out "not a character"; inside a box field it is still read
+    (with a character's probability of 0.1 or more), outside every frame it is clutter."""
+    from ocr.model.classes import CLASS_INDEX, NOT_CHAR_INDEX
+    from ocr.stages.segment import Layout
+    from ocr.stages.segment import Line as LLine
+    from ocr.stages.segment import Word as LWord
+    from ocr.stages.segment.layout import CharBox
+
+    def box(x: int) -> CharBox:
+        return CharBox(x, 20, x + 20, 50, "char", np.ones((30, 20), bool))
+
+    inside, weak, outside = box(120), box(150), box(400)
+    layout = Layout([LLine([LWord([inside, weak]), LWord([outside])])], SCALE)
+    p = np.zeros(NOT_CHAR_INDEX + 1, np.float32)
+    p[NOT_CHAR_INDEX], p[CLASS_INDEX["A"]] = 0.6, 0.3
+    faint = p.copy()
+    faint[CLASS_INDEX["A"]] = 0.05
+    probs = {id(inside): p, id(weak): faint, id(outside): p}
+    fields = [FoundField("box", 100, 10, 300, 60), FoundField("comb", 380, 10, 460, 60, (380, 460))]
+    assert keep_in_fields(layout, fields, probs) == {id(inside)}

@@ -31,13 +31,22 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage as ndi
 
+from ocr.model.classes import NUM_CLASSES
 from ocr.stages.binarize import BoolImage, FloatImage, Scale
 from ocr.stages.combs import FieldKind, FoundField, pair_boxes, read_cells
 from ocr.stages.fieldparams import DEFAULT_FIELD_PARAMS, FieldParams
 from ocr.stages.fieldrules import POOL, Rule, darkness, extend_ends, find_rules, join_pieces
-from ocr.stages.segment import Glyph
+from ocr.stages.segment import Glyph, Layout
 
-__all__ = ["FieldKind", "FieldsFound", "FoundField", "Rule", "find_fields"]
+__all__ = [
+    "FieldKind",
+    "FieldsFound",
+    "FoundField",
+    "Rule",
+    "find_fields",
+    "keep_in_fields",
+    "outside_frames",
+]
 
 
 @dataclass
@@ -328,3 +337,48 @@ def find_fields(
             new_mask &= ~taken
     new_ink = np.where(new_mask, new_ink, np.float32(0)).astype(np.float32)
     return FieldsFound(fields, new_ink, new_mask, cell_glyphs, int((mask & remove).sum()))
+
+
+def outside_frames(found: FieldsFound, drawings: BoolImage | None) -> tuple[FloatImage, BoolImage]:
+    """The page after the fields stage (``ink``, ``mask``), less the drawings' pixels
+    (nested outlines) outside every field's frame. Inside a frame they stay the fields':
+    a comb's cells are nested outlines, and letters touching its frame went with it (the
+    first three letters of a surname read as nothing)."""
+    if drawings is None:
+        return found.ink, found.mask
+    out = drawings.copy()
+    for f in found.fields:
+        out[f.y0 : f.y1, f.x0 : f.x1] = False
+    return np.where(out, np.float32(0), found.ink).astype(np.float32), found.mask & ~out
+
+
+KEEP_IN_FIELD_MIN: float = 0.1
+"""Inside a box or underline field, a character box whose best output is "not a character"
+is still read when its best character has at least this probability: the field's frame
+and its neighbours' ink are gone, so what is left there is the value (an odd hand's A,
+taken for clutter, left SANTWANI as S NTW NI)."""
+
+
+def keep_in_fields(
+    layout: Layout, fields: Sequence[FoundField], probs: dict[int, NDArray[np.float32]]
+) -> frozenset[int]:
+    """Identities of the character boxes inside a box or underline field (working pixels)
+    whose best character has at least ``KEEP_IN_FIELD_MIN``."""
+    frames = [f for f in fields if f.kind != "comb"]
+    if not frames:
+        return frozenset()
+    out = set()
+    for line in layout.lines:
+        for word in line.words:
+            for c in word.chars:
+                p = probs.get(id(c))
+                if (
+                    c.kind != "char"
+                    or p is None
+                    or float(p[:NUM_CLASSES].max()) < KEEP_IN_FIELD_MIN
+                ):
+                    continue
+                cx, cy = (c.x0 + c.x1) / 2, (c.y0 + c.y1) / 2
+                if any(f.x0 <= cx < f.x1 and f.y0 <= cy < f.y1 for f in frames):
+                    out.add(id(c))
+    return frozenset(out)
