@@ -119,3 +119,10 @@ def test_comb_run_by_mass_keeps_sure_letters_of_a_code() -> None:
     rs, ps = word({"H": 0.97}, {"W": 0.96}, {"_8": 0.9}, {"_0": 0.8}, {"_4": 0.9}, {"_3": 0.9})
     out = apply_context([rs], [ps], by_mass=True)[0]
     assert "".join(r.text for r in out) == "HW8043"
+
+
+def test_comb_run_by_mass_swaps_to_the_kinds_most_probable_class() -> None:
+    """A crossed 7 read Z (0.54, 7 0.46) in a number becomes 7, not Z's pair 2."""
+    rs, ps = word({"_3": 0.95}, {"Z": 0.54, "_7": 0.44}, {"_5": 0.9})
+    assert "".join(r.text for r in apply_context([rs], [ps])[0]) == "325"
+    assert "".join(r.text for r in apply_context([rs], [ps], by_mass=True)[0]) == "375"
