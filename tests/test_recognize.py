@@ -126,3 +126,13 @@ def test_comb_run_by_mass_swaps_to_the_kinds_most_probable_class() -> None:
     rs, ps = word({"_3": 0.95}, {"Z": 0.54, "_7": 0.44}, {"_5": 0.9})
     assert "".join(r.text for r in apply_context([rs], [ps])[0]) == "325"
     assert "".join(r.text for r in apply_context([rs], [ps], by_mass=True)[0]) == "375"
+
+
+def test_by_mass_any_digit_in_a_word_of_letters_becomes_its_best_letter() -> None:
+    """Print's T read 7 in DA7E: 7 has no classic letter pair, but by mass the word is
+    letters and the 7 takes its most probable letter; by vote it stays."""
+    rs, ps = word({"D": 0.95}, {"A": 0.9}, {"_7": 0.6, "T": 0.05, "Z": 0.02}, {"E": 0.9})
+    assert "".join(r.text for r in apply_context([rs], [ps])[0]) == "DA7E"
+    out = apply_context([rs], [ps], by_mass=True)[0]
+    assert "".join(r.text for r in out) == "DATE"
+    assert out[2].flag is not None and out[2].flag.rule == "digit-in-word->letter"

@@ -150,10 +150,14 @@ def apply_context(
     mostly-digit word a confusable letter becomes its digit. One-character words take the
     majority of the line when the line is made of one-character words (an alphabet or a digit
     row); a one-character word marked ``numbered`` (followed by a '.') reads as a digit.
-    ``probs[w][i]`` are the class probabilities of character i of word w. ``by_mass``: a
-    word is mostly letters or digits by its summed probability mass, not by a vote of its
-    unconfusable characters (comb cells: a 4 misread as L or A, a 0 as D, outvoted the
-    digits of a phone number, which then read BL7ZGGSZLS).
+    ``probs[w][i]`` are the class probabilities of character i of word w.
+
+    ``by_mass`` (forms): a word is mostly letters or digits by its summed probability mass,
+    not by a vote of its unconfusable characters (comb cells: a 4 misread as L or A, a 0 as
+    D, outvoted the digits of a phone number, which then read BL7ZGGSZLS); a character of
+    the other kind becomes the most probable class of the word's kind when it is of a
+    classic pair or, in a word of letters, any digit (print's T read 7 in DA7E), and
+    otherwise when an alternative of the word's kind has ``KIND_ALT_MIN``.
     """
     line_letters, line_digits = _kind_votes(
         [r for w in words for r in w], [p for w in probs for p in w], by_mass
@@ -182,7 +186,7 @@ def apply_context(
                 else:
                     new.append(r)
                 continue
-            if letters > digits and r.text in DIGIT_TO_LETTER:
+            if letters > digits and (r.text in DIGIT_TO_LETTER or by_mass and is_digit(r.text)):
                 to = _best_of(p, LETTER_SLICE) if by_mass else DIGIT_TO_LETTER[r.text]
                 new.append(_swap(r, p, to, "digit-in-word->letter"))
             elif digits > letters and r.text in LETTER_TO_DIGIT:
