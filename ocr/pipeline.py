@@ -22,6 +22,7 @@ from ocr.model.classes import CLASS_INDEX, CLASSES, CONFUSABLE_PAIRS, NOT_CHAR_I
 from ocr.model.store import Recognizer
 from ocr.stages.binarize import (
     TARGET_TOLERANCE,
+    BoolImage,
     FloatImage,
     PreparedPage,
     brightest_channel_darkness,
@@ -30,7 +31,7 @@ from ocr.stages.binarize import (
 )
 from ocr.stages.deskew import MIN_DESKEW_DEG, measure_tilt, rotate_page
 from ocr.stages.doodles import drop_doodles
-from ocr.stages.fields import FieldsFound, find_fields
+from ocr.stages.fields import FieldsFound, find_fields, keep_in_fields, outside_frames
 from ocr.stages.orient import Orientation, find_orientation, turn_page
 from ocr.stages.printread import BoxMap, PrintRead, Resampled, read_print
 from ocr.stages.recognize import (
@@ -155,11 +156,16 @@ def scorer(recognizer: Recognizer) -> Callable[[list[NDArray[np.float32]]], NDAr
     return score
 
 
-def drop_clutter(layout: Layout, probs: dict[int, NDArray[np.float32]]) -> tuple[Layout, int]:
+def drop_clutter(
+    layout: Layout, probs: dict[int, NDArray[np.float32]], keep: frozenset[int] = frozenset()
+) -> tuple[Layout, int]:
     """The layout without the character boxes whose best output is "not a character"
-    (``probs`` keyed by box identity, see :func:`probs_by_box`); words left without
-    characters go with their marks, lines left empty go. Returns how many boxes were dropped."""
-    clutter = {key for key, p in probs.items() if int(p.argmax()) == NOT_CHAR_INDEX}
+    (``probs`` keyed by box identity, see :func:`probs_by_box`) unless in ``keep``; words
+    left without characters go with their marks, lines left empty go. Returns how many boxes
+    were dropped."""
+    clutter = {
+        key for key, p in probs.items() if int(p.argmax()) == NOT_CHAR_INDEX and key not in keep
+    }
     if not clutter:
         return layout, 0
     lines: list[LayoutLine] = []
@@ -251,11 +257,15 @@ def decode(
                 len(rs) == 1 and word.chars[-1].kind == "mark" and word.chars[-1].mark == "."
             )
         if options.context:
+            # On forms, words are letters or digits by probability mass, as in comb cells:
+            # a value's misread digit (U, C) no longer outvotes the rest (CU1760 read
+            # CUI7GO). Plain pages keep the vote of unconfusable characters.
             keep = [i for i, rs in enumerate(readings) if rs]
             ctx = apply_context(
                 [readings[i] for i in keep],
                 [word_probs[i] for i in keep],
                 [numbered[i] for i in keep],
+                by_mass=options.reads_fields,
             )
             for i, rs in zip(keep, ctx, strict=True):
                 readings[i] = rs
@@ -357,6 +367,7 @@ def read_frames(
                 [[readings[i] for i in run] for run in runs],  # type: ignore[misc]
                 [[probs[id(cells[i].box)][:NUM_CLASSES] for i in run] for run in runs],  # type: ignore[union-attr]
                 [False] * len(runs),
+                by_mass=True,
             )
             for run, rs in zip(runs, ctx, strict=True):
                 for i, r in zip(run, rs, strict=True):
@@ -435,19 +446,17 @@ def transcribe_page(
     shapes = ctx.run(
         "shapes", remove_nested_shapes, prepared.ink, prepared.mask, prepared.scale, level_comps
     )
+    gone: BoolImage | None = None
     if shapes.drawings:
-        if lined is not None:  # the drawings' pixels leave the lined page too
-            gone = prepared.mask & ~shapes.mask
-            lined = replace(
-                lined, ink=np.where(gone, np.float32(0), lined.ink), mask=lined.mask & ~gone
-            )
+        gone = prepared.mask & ~shapes.mask
         prepared = replace(prepared, ink=shapes.ink, mask=shapes.mask)
         level_comps = None
     found = FieldsFound([], prepared.ink, prepared.mask)
     if lined is not None:
         found = ctx.run("fields", find_fields, lined.grey, lined.ink, lined.mask, prepared.scale)
         if found.fields:
-            prepared = replace(prepared, ink=found.ink, mask=found.mask)
+            ink, mask = outside_frames(found, gone)
+            prepared = replace(prepared, ink=ink, mask=mask)
             level_comps = None
     prints: list[PrintRead] = []
     # Print is cut from the image binarized (sheet rectified or not), so only when no turn or
@@ -493,7 +502,7 @@ def transcribe_page(
         else np.zeros((0, len(CLASSES)), dtype=np.float32)
     )
     by_box = probs_by_box(glyphs, probs)
-    layout, dropped = drop_clutter(layout, by_box)
+    layout, dropped = drop_clutter(layout, by_box, keep_in_fields(layout, found.fields, by_box))
     layout, doodles = drop_doodles(layout, by_box)
     dropped += doodles
     if page_glyphs and dropped == page_glyphs and not found.fields and not prints:

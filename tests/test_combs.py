@@ -10,8 +10,16 @@ from ocr.forms import spaced
 from ocr.stages.binarize import Scale
 from ocr.stages.combs import FoundField, pair_boxes, regular_cells
 from ocr.stages.fieldparams import DEFAULT_FIELD_PARAMS as P
-from ocr.stages.fieldrules import Rule, extend_ends, join_pieces
-from ocr.stages.fields import _along, divider_columns, find_fields, thicker_than_line
+from ocr.stages.fieldrules import Rule, extend_ends, find_rules, join_pieces
+from ocr.stages.fields import (
+    FieldsFound,
+    _along,
+    divider_columns,
+    find_fields,
+    keep_in_fields,
+    outside_frames,
+    thicker_than_line,
+)
 from ocr.stages.printread import read_print
 from ocr.stages.segment import DEFAULT_PARAMS
 from ocr.stages.smallprint import split_print
@@ -118,15 +126,21 @@ def test_a_print_line_reads_only_its_own_print() -> None:
         assert x1 <= 205
 
 
-def test_comb_whose_letters_sit_on_its_rules_is_found() -> None:
-    """Letters filling most cells and touching the bottom rule make it look like the aligned
-    feet of print; the row's dividers still make it a comb, not a lone underline."""
+def _black_comb(x0: int, y0: int, cell: int, n: int, h: int) -> np.ndarray:
+    """A 300 x 700 page holding one black comb of ``n`` cells, lines 2 px."""
     grey = np.ones((300, 700), dtype=np.float32)
-    x0, y0, cell, n, h = 100, 100, 40, 9, 48
     grey[y0 : y0 + 2, x0 : x0 + n * cell + 2] = 0.2
     grey[y0 + h : y0 + h + 2, x0 : x0 + n * cell + 2] = 0.2
     for i in range(n + 1):
         grey[y0 : y0 + h + 2, x0 + i * cell : x0 + i * cell + 2] = 0.2
+    return grey
+
+
+def test_comb_whose_letters_sit_on_its_rules_is_found() -> None:
+    """Letters filling most cells and touching the bottom rule make it look like the aligned
+    feet of print; the row's dividers still make it a comb, not a lone underline."""
+    x0, y0, cell, n, h = 100, 100, 40, 9, 48
+    grey = _black_comb(x0, y0, cell, n, h)
     for i in range(n):  # an L in every cell, its foot on the bottom rule
         cx = x0 + i * cell + 7
         grey[y0 + 12 : y0 + h, cx : cx + 3] = 0.05
@@ -261,3 +275,105 @@ def test_a_bar_lying_along_a_rule_is_told_from_the_rule() -> None:
     along = thicker_than_line(dark, xs, yc, 2.0, 0.5 * 4)
     assert along[32:48].all()
     assert not along[:28].any() and not along[52:].any()
+
+
+def test_dark_core_of_a_thick_divider_leaves_no_bar_in_its_cells() -> None:
+    """A blurred 4 px divider is darker in its core than the rules' darkest tenth; that core
+    is not ink over the divider (nothing adjoins it), so no bar is left beside a letter and
+    an empty cell between two dividers stays empty (two bars read as a V)."""
+    grey = np.ones((300, 700), dtype=np.float32)
+    x0, y0, cell, n, h = 100, 100, 40, 6, 48
+    grey[y0 : y0 + 2, x0 : x0 + n * cell + 4] = 0.6
+    grey[y0 + h : y0 + h + 2, x0 : x0 + n * cell + 4] = 0.6
+    for i in range(n + 1):
+        x = x0 + i * cell
+        grey[y0 : y0 + h + 2, x : x + 4] = 0.6
+        grey[y0 : y0 + h + 2 : 2, x + 1 : x + 3] = 0.2  # a dotted dark core
+    grey[y0 + 10 : y0 + 40, x0 + 18 : x0 + 21] = 0.05  # a stem in cell 0 only
+    mask = grey < 0.7
+    ink = np.where(mask, 1.0 - grey, 0.0).astype(np.float32)
+    found = find_fields(grey, ink, mask, SCALE)
+    assert [(f.kind, len(f.cells) - 1) for f in found.fields] == [("comb", n)]
+    cells = found.cell_glyphs[0]
+    assert [g is not None for g in cells] == [True] + [False] * (n - 1)
+    g = cells[0]
+    assert g is not None and g.box.x1 - g.box.x0 <= 4  # the stem alone
+
+
+def test_letters_bars_across_cells_do_not_close_a_comb_row_halfway() -> None:
+    """Crossed 7s in neighbouring cells make a short straight bar halfway down a comb; the
+    comb is closed by its own bottom rule (the partner along most of the top rule), not by
+    that bar, which would leave the bottom rule an underline and the row's lower half out."""
+    x0, y0, cell, n, h = 100, 100, 40, 10, 48
+    grey = _black_comb(x0, y0, cell, n, h)
+    grey[y0 + 22 : y0 + 25, x0 + 3 * cell + 8 : x0 + 7 * cell - 8] = 0.05  # the bars
+    mask = grey < 0.5
+    ink = np.where(mask, 1.0 - grey, 0.0).astype(np.float32)
+    found = find_fields(grey, ink, mask, SCALE)
+    assert [(f.kind, len(f.cells) - 1) for f in found.fields] == [("comb", n)]
+    assert found.fields[0].y0 <= y0 and found.fields[0].y1 >= y0 + h
+
+
+def test_a_bar_just_above_a_comb_does_not_close_it_from_above() -> None:
+    """The aligned feet of a label printed just above a comb's start are a short rule; the
+    comb's long top rule pairs first, so the row is closed by its own two rules."""
+    x0, y0, cell, n, h = 100, 100, 40, 10, 48
+    grey = _black_comb(x0, y0, cell, n, h)
+    grey[y0 - 9 : y0 - 6, x0 : x0 + 90] = 0.05
+    mask = grey < 0.5
+    ink = np.where(mask, 1.0 - grey, 0.0).astype(np.float32)
+    found = find_fields(grey, ink, mask, SCALE)
+    combs = [f for f in found.fields if f.kind == "comb"]
+    assert [len(f.cells) - 1 for f in combs] == [n]
+    assert combs[0].y0 >= y0 - 2
+
+
+def test_drawings_inside_a_field_frame_stay_the_fields() -> None:
+    """Letters touching a comb's frame make nested outlines that the shapes stage takes for
+    a drawing; inside a found frame those pixels stay (they are the cells' letters), outside
+    every frame a drawing leaves the page."""
+    mask = np.zeros((100, 200), dtype=bool)
+    mask[20:40, 20:60] = True  # inside the frame
+    mask[70:90, 120:180] = True  # a drawing elsewhere
+    ink = mask.astype(np.float32)
+    found = FieldsFound([FoundField("comb", 10, 10, 100, 50, (10, 55, 100), 2.0)], ink, mask)
+    ink2, mask2 = outside_frames(found, mask.copy())
+    assert mask2[20:40, 20:60].all() and not mask2[70:90].any()
+    assert not ink2[70:90].any()
+    assert outside_frames(found, None)[1] is mask
+
+
+def test_rule_with_ink_just_off_it_in_many_columns_is_fitted_on_the_line() -> None:
+    """Letters sitting on a comb rule put dark pixels just below it in half its columns;
+    the rule is fitted on the columns that hold the line alone, so it lies on the line (a
+    fit pulled 1.5 px down leaves a row of the rule behind when it is removed)."""
+    faint = np.zeros((100, 400), dtype=bool)
+    faint[50:52, 50:350] = True  # the rule, 2 px: centre 50.5
+    for x in range(50, 350, 2):  # every other column: three pixels just below it
+        faint[53:56, x] = True
+    dark = faint.astype(np.float32) * 0.3
+    rules = find_rules(faint, dark, SCALE, P)
+    assert len(rules) == 1 and abs(rules[0].y0 - 50.5) < 0.3
+
+
+def test_clutter_inside_a_box_or_underline_field_is_kept_when_it_could_be_a_letter() -> None:
+    """An odd hand's A comes out "not a character"; inside a box field it is still read
+    (with a character's probability of 0.1 or more), outside every frame it is clutter."""
+    from ocr.model.classes import CLASS_INDEX, NOT_CHAR_INDEX
+    from ocr.stages.segment import Layout
+    from ocr.stages.segment import Line as LLine
+    from ocr.stages.segment import Word as LWord
+    from ocr.stages.segment.layout import CharBox
+
+    def box(x: int) -> CharBox:
+        return CharBox(x, 20, x + 20, 50, "char", np.ones((30, 20), bool))
+
+    inside, weak, outside = box(120), box(150), box(400)
+    layout = Layout([LLine([LWord([inside, weak]), LWord([outside])])], SCALE)
+    p = np.zeros(NOT_CHAR_INDEX + 1, np.float32)
+    p[NOT_CHAR_INDEX], p[CLASS_INDEX["A"]] = 0.6, 0.3
+    faint = p.copy()
+    faint[CLASS_INDEX["A"]] = 0.05
+    probs = {id(inside): p, id(weak): faint, id(outside): p}
+    fields = [FoundField("box", 100, 10, 300, 60), FoundField("comb", 380, 10, 460, 60, (380, 460))]
+    assert keep_in_fields(layout, fields, probs) == {id(inside)}

@@ -14,6 +14,7 @@ from PIL import Image
 
 from ocr.forms import (
     Frame,
+    _value,
     build_fields,
     comb_value,
     iou,
@@ -130,6 +131,18 @@ def test_comb_value_spaces_and_trailing_cells() -> None:
     assert text == "AB C"
     assert [x.text for x in chars] == ["A", "B", "C"]
     assert comb_value([None, None]) == ("", [])
+
+
+def test_value_word_gap_three_tenths_of_a_height_over_the_letters_is_a_space() -> None:
+    """24 09 1951 written 40 px tall: letter gaps 8-13 px, word gaps 25 and 29 px (about
+    0.3 heights over the median gap, which the old 0.35 missed)."""
+    xs, x = [], 0
+    for t, gap in zip("24091951", [12, 29, 8, 25, 13, 8, 9, 0], strict=True):
+        xs.append(char(t, [x, 0, x + 30, 40]))
+        x += 30 + gap
+    text, chars = _value([xs[:4], xs[4:]])
+    assert text == "24 09 1951"
+    assert len(chars) == 8
 
 
 def line_of(*words: tuple[str, int, int, int]) -> Line:

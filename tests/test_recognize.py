@@ -95,3 +95,44 @@ def test_ordinal_numbers_keep_digits_and_letter_suffix() -> None:
 def test_ordinary_word_ending_in_st_is_still_a_word() -> None:
     rs, ps = word({"L": 0.9}, {"I": 0.9}, {"S": 0.9}, {"T": 0.9})  # LIST stays LIST
     assert "".join(r.text for r in apply_context([rs], [ps])[0]) == "LIST"
+
+
+def test_comb_run_by_mass_is_a_number_despite_misread_digits() -> None:
+    """A phone number in comb cells whose 4s read as L and 0 as D (unconfusable letters
+    that outvote the one sure digit) is a number by its probability mass: the classic pairs
+    go back to digits, and so does a letter with a digit close behind it."""
+    rs, ps = word(
+        {"_8": 0.5, "B": 0.45},
+        {"L": 0.55, "_4": 0.4},
+        {"_7": 0.95},
+        {"D": 0.45, "_0": 0.4},
+        {"Z": 0.5, "_2": 0.45},
+    )
+    by_vote = "".join(r.text for r in apply_context([rs], [ps])[0])
+    assert by_vote == "BL7DZ"  # two sure letters against one sure digit
+    out = apply_context([rs], [ps], by_mass=True)[0]
+    assert "".join(r.text for r in out) == "84702"
+    assert out[1].flag is not None and out[1].flag.rule == "letter-in-number->digit"
+
+
+def test_comb_run_by_mass_keeps_sure_letters_of_a_code() -> None:
+    rs, ps = word({"H": 0.97}, {"W": 0.96}, {"_8": 0.9}, {"_0": 0.8}, {"_4": 0.9}, {"_3": 0.9})
+    out = apply_context([rs], [ps], by_mass=True)[0]
+    assert "".join(r.text for r in out) == "HW8043"
+
+
+def test_comb_run_by_mass_swaps_to_the_kinds_most_probable_class() -> None:
+    """A crossed 7 read Z (0.54, 7 0.46) in a number becomes 7, not Z's pair 2."""
+    rs, ps = word({"_3": 0.95}, {"Z": 0.54, "_7": 0.44}, {"_5": 0.9})
+    assert "".join(r.text for r in apply_context([rs], [ps])[0]) == "325"
+    assert "".join(r.text for r in apply_context([rs], [ps], by_mass=True)[0]) == "375"
+
+
+def test_by_mass_any_digit_in_a_word_of_letters_becomes_its_best_letter() -> None:
+    """Print's T read 7 in DA7E: 7 has no classic letter pair, but by mass the word is
+    letters and the 7 takes its most probable letter; by vote it stays."""
+    rs, ps = word({"D": 0.95}, {"A": 0.9}, {"_7": 0.6, "T": 0.05, "Z": 0.02}, {"E": 0.9})
+    assert "".join(r.text for r in apply_context([rs], [ps])[0]) == "DA7E"
+    out = apply_context([rs], [ps], by_mass=True)[0]
+    assert "".join(r.text for r in out) == "DATE"
+    assert out[2].flag is not None and out[2].flag.rule == "digit-in-word->letter"

@@ -142,6 +142,43 @@ def regular_cells(edges: list[int], height: float, params: FieldParams) -> list[
     return [first, *np.round(inner).astype(int).tolist(), last]
 
 
+def _box_row(
+    top: Rule,
+    bottom: Rule,
+    xa: int,
+    xb: int,
+    gap: float,
+    faint: BoolImage,
+    scale: Scale,
+    params: FieldParams,
+) -> FoundField | None:
+    """The comb or single box that two rules close, or None when no edges join them at
+    both ends of their common stretch ``xa..xb``."""
+    ch = scale.char_height
+    pad = int(round(0.3 * ch))
+    # Edges are looked for over both rules' whole length: a rule cut where letters touch
+    # it near a row's end is found shorter than its partner.
+    ua, ub = min(top.x0, bottom.x0), max(top.x1, bottom.x1)
+    fx0, fx1 = max(0, ua - pad), min(faint.shape[1], ub + pad)
+    fill = _column_fill(faint, top, bottom, fx0, fx1)
+    edges = _dividers(fill, fx0, params, ch)
+    if len(edges) < 2 or edges[0] > xa + pad or edges[-1] < xb - pad:
+        return None  # no edges at both ends: two rules of neighbouring rows
+    edges = regular_cells(_merge_halves(edges, params), gap, params)
+    y0 = int(np.floor(min(top.y_at(xa), top.y_at(xb)) - top.thickness / 2))
+    y1 = int(np.ceil(max(bottom.y_at(xa), bottom.y_at(xb)) + bottom.thickness / 2)) + 1
+    kind: FieldKind = "comb" if len(edges) > 2 else "box"
+    return FoundField(
+        kind,
+        edges[0],
+        y0,
+        edges[-1] + 1,
+        y1,
+        tuple(edges) if kind == "comb" else (),
+        max(top.thickness, bottom.thickness),
+    )
+
+
 def pair_boxes(
     rules: list[Rule], faint: BoolImage, scale: Scale, params: FieldParams
 ) -> tuple[list[FoundField], set[int]]:
@@ -151,9 +188,15 @@ def pair_boxes(
     used: set[int] = set()
     found: list[FoundField] = []
     lo, hi = params.box_height_ch
-    for i, top in enumerate(rules):
+    # Longest rules first, each with the rule below at a box row's height that closes a row
+    # with it along most of it: a run of letters' bars inside a comb (7777 crossed) is a
+    # short rule between its two real ones, and would close a row of its upper half; the
+    # aligned feet of a label printed just above a comb would close it from above.
+    for i in sorted(range(len(rules)), key=lambda k: rules[k].x0 - rules[k].x1):
+        top = rules[i]
         if i in used:
             continue
+        best: tuple[int, int, FoundField] | None = None
         for j in range(i + 1, len(rules)):
             bottom = rules[j]
             if j in used:
@@ -166,32 +209,12 @@ def pair_boxes(
                 continue
             if gap > hi * ch:
                 break
-            pad = int(round(0.3 * ch))
-            # Edges are looked for over both rules' whole length: a rule cut where letters
-            # touch it near a row's end is found shorter than its partner.
-            ua, ub = min(top.x0, bottom.x0), max(top.x1, bottom.x1)
-            fx0, fx1 = max(0, ua - pad), min(faint.shape[1], ub + pad)
-            fill = _column_fill(faint, top, bottom, fx0, fx1)
-            edges = _dividers(fill, fx0, params, ch)
-            if len(edges) < 2 or edges[0] > xa + pad or edges[-1] < xb - pad:
-                continue  # no edges at both ends: two rules of neighbouring rows
-            edges = regular_cells(_merge_halves(edges, params), gap, params)
-            y0 = int(np.floor(min(top.y_at(xa), top.y_at(xb)) - top.thickness / 2))
-            y1 = int(np.ceil(max(bottom.y_at(xa), bottom.y_at(xb)) + bottom.thickness / 2)) + 1
-            kind: FieldKind = "comb" if len(edges) > 2 else "box"
-            found.append(
-                FoundField(
-                    kind,
-                    edges[0],
-                    y0,
-                    edges[-1] + 1,
-                    y1,
-                    tuple(edges) if kind == "comb" else (),
-                    max(top.thickness, bottom.thickness),
-                )
-            )
-            used.update((i, j))
-            break
+            row = _box_row(top, bottom, xa, xb, gap, faint, scale, params)
+            if row is not None and (best is None or xb - xa > best[0]):
+                best = (xb - xa, j, row)
+        if best is not None:
+            found.append(best[2])
+            used.update((i, best[1]))
     return found, used
 
 

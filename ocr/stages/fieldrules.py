@@ -124,14 +124,21 @@ def find_rules(faint: BoolImage, dark: FloatImage, scale: Scale, params: FieldPa
         ys = ys + ya
         xs = xs + xa
         x0, x1 = int(xs.min()), int(xs.max()) + 1
-        slope, icpt = np.polyfit(xs.astype(np.float64), ys.astype(np.float64), 1)
+        # Fitted and judged on the columns holding the line alone where there are enough:
+        # letters sitting on a comb's rule or hanging from it put pixels off the line in
+        # the columns they touch, which a row of print is made of but a rule is not.
+        pure = (counts <= thickness + 1)[xs - xa]
+        fit = pure if pure.sum() >= length // 2 else np.ones_like(pure)
+        slope, icpt = np.polyfit(xs[fit].astype(np.float64), ys[fit].astype(np.float64), 1)
         near = np.abs(ys - (icpt + slope * xs)) <= thickness / 2 + 1
-        line_cols = np.zeros(x1 - x0, dtype=bool)
-        line_cols[xs[near] - x0] = True
-        if near.mean() < params.straight_share or line_cols.mean() < params.straight_share:
-            continue  # a row of printed letters: pixels off any one line, gaps between them
         cx = np.arange(x0, x1)
         cy = icpt + slope * cx
+        # A column a stroke made thick still holds the line where the fit passes; a clean
+        # column holds it when one of its pixels is near the fit.
+        line_cols = faint[np.clip(np.round(cy).astype(np.intp), 0, h - 1), cx] & ~clean[cx - xa]
+        line_cols[xs[near] - x0] = True
+        if near[fit].mean() < params.straight_share or line_cols.mean() < params.straight_share:
+            continue  # a row of printed letters: pixels off any one line, gaps between them
         off = int(np.ceil(thickness / 2)) + 2
         above = faint[np.clip(np.round(cy - off).astype(np.intp), 0, h - 1), cx].mean()
         below = faint[np.clip(np.round(cy + off).astype(np.intp), 0, h - 1), cx].mean()

@@ -31,13 +31,22 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage as ndi
 
+from ocr.model.classes import NUM_CLASSES
 from ocr.stages.binarize import BoolImage, FloatImage, Scale
 from ocr.stages.combs import FieldKind, FoundField, pair_boxes, read_cells
 from ocr.stages.fieldparams import DEFAULT_FIELD_PARAMS, FieldParams
 from ocr.stages.fieldrules import POOL, Rule, darkness, extend_ends, find_rules, join_pieces
-from ocr.stages.segment import Glyph
+from ocr.stages.segment import Glyph, Layout
 
-__all__ = ["FieldKind", "FieldsFound", "FoundField", "Rule", "find_fields"]
+__all__ = [
+    "FieldKind",
+    "FieldsFound",
+    "FoundField",
+    "Rule",
+    "find_fields",
+    "keep_in_fields",
+    "outside_frames",
+]
 
 
 @dataclass
@@ -125,7 +134,7 @@ def printed_to_remove(
         crossed = _sides(mask, xs, xs, ya, yb, reach, axis=0)
         crossed |= thicker_than_line(line_or_ink, xs, yc, r.thickness, along)
         for y in range(int(np.floor(-half)), int(np.ceil(half)) + 1):
-            ys = np.clip(np.round(yc + y).astype(np.intp), 0, h - 1)
+            ys = np.clip(np.floor(yc + y + 0.5).astype(np.intp), 0, h - 1)  # no half-even gaps
             hit = faint[ys, xs] & ~crossed & ~too_dark[ys, xs]
             out[ys[hit], xs[hit]] = True
     for f in fields:
@@ -133,14 +142,32 @@ def printed_to_remove(
         ys = np.arange(f.y0, min(h, f.y1))
         pitch = (edges[-1] - edges[0]) / max(1, len(edges) - 1)
         reach = max(2, int(round(params.divider_search * pitch)))
+        rim = int(np.ceil(f.line)) + 2  # the rule and the row beside it (_beside looks +-1)
         for x in edges:
             xa, xb = divider_columns(faint, f, x, reach, params)
+            beside = _beside(mask, ys, xa, xb)
+            beside[(ys < f.y0 + rim) | (ys >= f.y1 - rim)] = False  # the rules adjoin it there
+            keep = too_dark[ys, xa : xb + 1] & beside[:, None]
             for xx in range(xa, xb + 1):
                 # No crossing test here: two letters touching a divider from both sides
                 # would pass it and join through it; a stroke really crossing it is cut,
                 # and each piece goes to the cell holding most of its letter.
-                hit = faint[ys, xx] & ~too_dark[ys, xx]
+                hit = faint[ys, xx] & ~keep[:, xx - xa]
                 out[ys[hit], xx] = True
+    return out
+
+
+def _beside(mask: BoolImage, ys: NDArray[np.intp], xa: int, xb: int) -> NDArray[np.bool_]:
+    """Rows (of ``ys``) where ink adjoins the columns ``xa..xb`` from the left or the right,
+    within a row up or down. Only there is a pixel of a divider that is darker than the
+    rules ink over it: the core of a blurred 3-4 px divider is darker than a rule's darkest
+    tenth, and kept alone it is a dotted bar beside the letter (read as I or 1, or as V
+    between two such bars in an empty cell)."""
+    h, w = mask.shape
+    side = mask[ys, max(0, xa - 1)] | mask[ys, min(w - 1, xb + 1)]
+    out = side.copy()
+    out[1:] |= side[:-1]
+    out[:-1] |= side[1:]
     return out
 
 
@@ -216,6 +243,20 @@ def _along(r: Rule, others: list[Rule], boxes: Sequence[FoundField] = ()) -> boo
     return False
 
 
+def _within(r: Rule, boxes: Sequence[FoundField]) -> bool:
+    """Does ``r`` lie inside a box row, clear of its top and bottom rules? Then it is the
+    writing's (crossed 7s in neighbouring cells): no underline, and not removed."""
+    for f in boxes:
+        xa, xb = max(r.x0, f.x0), min(r.x1, f.x1)
+        if xb - xa < 0.5 * (r.x1 - r.x0):
+            continue
+        y = r.y_at((xa + xb) / 2)
+        margin = 2 * r.thickness + 2
+        if f.y0 + margin < y < f.y1 - margin:
+            return True
+    return False
+
+
 def ruled_paper(rules: list[Rule], scale: Scale, params: FieldParams) -> set[int]:
     """Indices of rules that are lined paper rather than underline fields: at least
     ``ruled_min_lines`` in a stack, starting and ending within ``ruled_align_ch`` of each
@@ -271,10 +312,11 @@ def find_fields(
     boxes, used = pair_boxes(rules, faint | across, scale, params)
     fields = list(boxes)
     room = params.underline_room_ch * scale.char_height
+    inner = {i for i, r in enumerate(rules) if i not in used and _within(r, boxes)}
     free = [
         i
         for i, r in enumerate(rules)
-        if i not in used and not r.sided and not _along(r, [rules[k] for k in used], boxes)
+        if i not in used | inner and not r.sided and not _along(r, [rules[k] for k in used], boxes)
     ]
     ruled = ruled_paper([rules[i] for i in free], scale, params)
     for k, i in enumerate(free):
@@ -282,7 +324,7 @@ def find_fields(
         if k not in ruled:
             y = r.y_at((r.x0 + r.x1) / 2)
             fields.append(FoundField("underline", r.x0, max(0, int(y - room)), r.x1, int(y) + 1))
-    lines = [r for i, r in enumerate(rules) if i in used or not r.sided]
+    lines = [r for i, r in enumerate(rules) if i in used or not (r.sided or i in inner)]
     remove = printed_to_remove(faint, mask, dark, lines, boxes, scale, params)
     new_mask = mask & ~remove
     new_ink = np.where(remove, np.float32(0), ink).astype(np.float32)
@@ -295,3 +337,48 @@ def find_fields(
             new_mask &= ~taken
     new_ink = np.where(new_mask, new_ink, np.float32(0)).astype(np.float32)
     return FieldsFound(fields, new_ink, new_mask, cell_glyphs, int((mask & remove).sum()))
+
+
+def outside_frames(found: FieldsFound, drawings: BoolImage | None) -> tuple[FloatImage, BoolImage]:
+    """The page after the fields stage (``ink``, ``mask``), less the drawings' pixels
+    (nested outlines) outside every field's frame. Inside a frame they stay the fields':
+    a comb's cells are nested outlines, and letters touching its frame went with it (the
+    first three letters of a surname read as nothing)."""
+    if drawings is None:
+        return found.ink, found.mask
+    out = drawings.copy()
+    for f in found.fields:
+        out[f.y0 : f.y1, f.x0 : f.x1] = False
+    return np.where(out, np.float32(0), found.ink).astype(np.float32), found.mask & ~out
+
+
+KEEP_IN_FIELD_MIN: float = 0.1
+"""Inside a box or underline field, a character box whose best output is "not a character"
+is still read when its best character has at least this probability: the field's frame
+and its neighbours' ink are gone, so what is left there is the value (an odd hand's A,
+taken for clutter, left SANTWANI as S NTW NI)."""
+
+
+def keep_in_fields(
+    layout: Layout, fields: Sequence[FoundField], probs: dict[int, NDArray[np.float32]]
+) -> frozenset[int]:
+    """Identities of the character boxes inside a box or underline field (working pixels)
+    whose best character has at least ``KEEP_IN_FIELD_MIN``."""
+    frames = [f for f in fields if f.kind != "comb"]
+    if not frames:
+        return frozenset()
+    out = set()
+    for line in layout.lines:
+        for word in line.words:
+            for c in word.chars:
+                p = probs.get(id(c))
+                if (
+                    c.kind != "char"
+                    or p is None
+                    or float(p[:NUM_CLASSES].max()) < KEEP_IN_FIELD_MIN
+                ):
+                    continue
+                cx, cy = (c.x0 + c.x1) / 2, (c.y0 + c.y1) / 2
+                if any(f.x0 <= cx < f.x1 and f.y0 <= cy < f.y1 for f in frames):
+                    out.add(id(c))
+    return frozenset(out)

@@ -34,6 +34,11 @@ LETTER_TO_DIGIT: dict[str, str] = {letter: d for d, letter in CONFUSABLE_PAIRS}
 ORDINAL_SUFFIXES = ("ST", "ND", "RD", "TH")
 """A number followed by one of these (1ST, 22ND) is a number, not a mostly-letter word."""
 
+KIND_ALT_MIN: float = 0.1
+"""With word context by probability mass (comb cells), a character of the kind its word
+lacks takes its best alternative of the word's kind when that has at least this
+probability (top-3 alternatives only)."""
+
 LETTER_SLICE = slice(0, 26)
 DIGIT_SLICE = slice(26, 36)
 """Class index ranges of letters and digits in :data:`ocr.model.classes.CLASSES`."""
@@ -93,15 +98,18 @@ def read_char(
 
 
 def _kind_votes(
-    readings: Sequence[Reading], probs: Sequence[NDArray[np.floating]]
+    readings: Sequence[Reading], probs: Sequence[NDArray[np.floating]], by_mass: bool = False
 ) -> tuple[float, float]:
     """Letter and digit votes of a run of characters.
 
     Each character that is not itself confusable counts one vote for its kind. When that
-    leaves a tie (e.g. "2O2S", every character confusable) the summed probability mass of
-    letter classes against digit classes decides.
+    leaves a tie (e.g. "2O2S", every character confusable), or ``by_mass``, the summed
+    probability mass of letter classes against digit classes decides.
     """
     letters = digits = 0.0
+    if by_mass and probs:
+        mass = np.sum(probs, axis=0)
+        return float(mass[LETTER_SLICE].sum()), float(mass[DIGIT_SLICE].sum())
     for r in readings:
         if r.text in DIGIT_TO_LETTER or r.text in LETTER_TO_DIGIT:
             continue
@@ -134,6 +142,7 @@ def apply_context(
     words: Sequence[Sequence[Reading]],
     probs: Sequence[Sequence[NDArray[np.floating]]],
     numbered: Sequence[bool] = (),
+    by_mass: bool = False,
 ) -> list[list[Reading]]:
     """Word context for the confusable pairs.
 
@@ -142,15 +151,22 @@ def apply_context(
     majority of the line when the line is made of one-character words (an alphabet or a digit
     row); a one-character word marked ``numbered`` (followed by a '.') reads as a digit.
     ``probs[w][i]`` are the class probabilities of character i of word w.
+
+    ``by_mass`` (forms): a word is mostly letters or digits by its summed probability mass,
+    not by a vote of its unconfusable characters (comb cells: a 4 misread as L or A, a 0 as
+    D, outvoted the digits of a phone number, which then read BL7ZGGSZLS); a character of
+    the other kind becomes the most probable class of the word's kind when it is of a
+    classic pair or, in a word of letters, any digit (print's T read 7 in DA7E), and
+    otherwise when an alternative of the word's kind has ``KIND_ALT_MIN``.
     """
     line_letters, line_digits = _kind_votes(
-        [r for w in words for r in w], [p for w in probs for p in w]
+        [r for w in words for r in w], [p for w in probs for p in w], by_mass
     )
     singles = sum(len(w) == 1 for w in words)
     mostly_singles = len(words) >= 3 and singles >= 0.8 * len(words)
     out: list[list[Reading]] = []
     for wi, word in enumerate(words):
-        letters, digits = _kind_votes(word, probs[wi])
+        letters, digits = _kind_votes(word, probs[wi], by_mass)
         if len(word) == 1:
             if wi < len(numbered) and numbered[wi]:
                 letters, digits = 0, 1
@@ -170,11 +186,34 @@ def apply_context(
                 else:
                     new.append(r)
                 continue
-            if letters > digits and r.text in DIGIT_TO_LETTER:
-                new.append(_swap(r, p, DIGIT_TO_LETTER[r.text], "digit-in-word->letter"))
+            if letters > digits and (r.text in DIGIT_TO_LETTER or by_mass and is_digit(r.text)):
+                to = _best_of(p, LETTER_SLICE) if by_mass else DIGIT_TO_LETTER[r.text]
+                new.append(_swap(r, p, to, "digit-in-word->letter"))
             elif digits > letters and r.text in LETTER_TO_DIGIT:
-                new.append(_swap(r, p, LETTER_TO_DIGIT[r.text], "letter-in-number->digit"))
+                to = _best_of(p, DIGIT_SLICE) if by_mass else LETTER_TO_DIGIT[r.text]
+                new.append(_swap(r, p, to, "letter-in-number->digit"))
+            elif by_mass and (other := _other_kind(r, digits > letters, letters > digits)):
+                rule = "letter-in-number->digit" if is_digit(other) else "digit-in-word->letter"
+                new.append(_swap(r, p, other, rule))
             else:
                 new.append(r)
         out.append(new)
     return out
+
+
+def _best_of(probs: NDArray[np.floating], kind: slice) -> str:
+    """The most probable class of one kind (letters or digits): with context by mass, a Z
+    in a number becomes the 7 it was nearly read as (Z 0.54, 7 0.46), not its pair's 2."""
+    return CLASSES[kind.start + int(np.argmax(probs[kind]))]
+
+
+def _other_kind(r: Reading, want_digit: bool, want_letter: bool) -> str | None:
+    """The best alternative of the kind the word wants when the reading is of the other kind
+    and that alternative has at least ``KIND_ALT_MIN`` probability (a comb cell's 0 read as D
+    or C, 4 read as L; a letter read surely, such as a code's letters, has no such rival)."""
+    if not (want_digit and is_letter(r.text)) and not (want_letter and is_digit(r.text)):
+        return None
+    for ch, p in r.alternatives[1:]:
+        if p >= KIND_ALT_MIN and (is_digit(ch) if want_digit else is_letter(ch)):
+            return ch
+    return None
