@@ -1,6 +1,7 @@
 """The scanscribe engine: pure NumPy, SciPy, scikit-image and Pillow (no Celery, no boto3).
 
 Top level: ``pipeline`` (one page through every stage, :class:`PageContext` timing them),
+``results`` (readings to characters, words, lines and comb cells in original pixels),
 ``forms`` (fields as data: characters assigned to form fields, labels, templates),
 ``batch`` (the batch core: output names, outcomes, the local writer), ``localpool`` (the
 ``--jobs`` process pool), ``cli`` (the local commands), ``datapath`` (where the

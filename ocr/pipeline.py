@@ -8,7 +8,7 @@ and maps working-resolution boxes back to original pixels.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -16,10 +16,11 @@ from typing import TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
-from ocr.forms import Frame, TemplateField, apply_template, build_fields, reading_text
+from ocr.forms import TemplateField, apply_template, build_fields, reading_text
 from ocr.io.imageio import InputError, PageImage
 from ocr.model.classes import CLASS_INDEX, CLASSES, CONFUSABLE_PAIRS, NOT_CHAR_INDEX, NUM_CLASSES
 from ocr.model.store import Recognizer
+from ocr.results import ReadOptions, decode, probs_by_box, read_frames
 from ocr.stages.binarize import (
     TARGET_TOLERANCE,
     BoolImage,
@@ -36,18 +37,12 @@ from ocr.stages.orient import Orientation, find_orientation, turn_page
 from ocr.stages.printread import BoxMap, PrintRead, Resampled, read_print
 from ocr.stages.recognize import (
     FLAG_MARGIN,
-    Reading,
-    apply_context,
     classify,
-    confusable_pairs,
-    read_char,
 )
 from ocr.stages.rules import remove_rules, without_rules
 from ocr.stages.segment import (
     DEFAULT_PARAMS,
-    CharBox,
     Components,
-    Glyph,
     Layout,
     SegmentParams,
     cut_glyphs,
@@ -60,17 +55,12 @@ from ocr.stages.shapes import remove_nested_shapes
 from ocr.stages.sheet import SheetSearch, clear_outside, find_sheet, rectify
 from ocr.stages.smallprint import split_print
 from schemas.page import (
-    Alternative,
-    Character,
-    ConfusionFlag,
     FormField,
-    Line,
     ModelInfo,
     PageResult,
     PageStats,
     PageWarning,
     SourceInfo,
-    Word,
 )
 
 T = TypeVar("T")
@@ -112,6 +102,11 @@ class PipelineOptions:
     def reads_fields(self) -> bool:
         """Whether the fields stage runs: asked for, or implied by a template."""
         return self.fields or bool(self.template)
+
+    @property
+    def read(self) -> ReadOptions:
+        """How probabilities become characters (forms weigh letters and digits by mass)."""
+        return ReadOptions(self.flag_margin, self.context, by_mass=self.reads_fields)
 
 
 @dataclass
@@ -180,121 +175,6 @@ def drop_clutter(
     return replace(layout, lines=lines), len(clutter)
 
 
-def to_original(box: CharBox, maps: Sequence[BoxMap], size: tuple[int, int]) -> list[int]:
-    """Working-resolution box -> original pixels through ``maps`` (the pipeline's steps, last
-    first), clipped to the image."""
-    corners: tuple[float, ...] = (box.x0, box.y0, box.x1, box.y1)
-    for m in maps:
-        corners = m.box_to_input((corners[0], corners[1], corners[2], corners[3]))
-    x0, y0, x1, y1 = corners
-    w, h = size
-    return [
-        min(w, max(0, int(np.floor(x0)))),
-        min(h, max(0, int(np.floor(y0)))),
-        min(w, max(0, int(np.ceil(x1)))),
-        min(h, max(0, int(np.ceil(y1)))),
-    ]
-
-
-def union_box(boxes: list[list[int]]) -> list[int]:
-    a = np.asarray(boxes)
-    return [int(a[:, 0].min()), int(a[:, 1].min()), int(a[:, 2].max()), int(a[:, 3].max())]
-
-
-def character(r: Reading, box: list[int]) -> Character:
-    flag = None
-    if r.flag is not None:
-        flag = ConfusionFlag(
-            readings=list(r.flag.readings),
-            probs=list(r.flag.probs),
-            reason=r.flag.reason,
-            rule=r.flag.rule,
-            original=r.flag.original,
-        )
-    return Character(
-        text=r.text,
-        box=box,
-        confidence=min(1.0, max(0.0, r.confidence)),
-        alternatives=[Alternative(char=c, prob=min(1.0, p)) for c, p in r.alternatives],
-        flag=flag,
-    )
-
-
-def probs_by_box(glyphs: list[Glyph], probs: NDArray[np.float32]) -> dict[int, NDArray[np.float32]]:
-    """Each glyph's probabilities keyed by its box's identity: the crop and its reading travel
-    together, so decoding never depends on walking two lists in step."""
-    if len(glyphs) != len(probs):
-        raise ValueError(f"{len(glyphs)} glyphs but {len(probs)} rows of probabilities")
-    return {id(g.box): p for g, p in zip(glyphs, probs, strict=True)}
-
-
-def decode(
-    layout: Layout,
-    probs: dict[int, NDArray[np.float32]],
-    recognizer: Recognizer,
-    maps: Sequence[BoxMap],
-    size: tuple[int, int],
-    options: PipelineOptions,
-) -> list[Line]:
-    """Each character's probabilities (:func:`probs_by_box`) -> lines of words of characters
-    (marks as '.')."""
-    pairs = confusable_pairs(recognizer)
-    lines: list[Line] = []
-    for line in layout.lines:
-        readings: list[list[Reading]] = []
-        word_probs: list[list[NDArray[np.float32]]] = []
-        numbered: list[bool] = []
-        for word in line.words:
-            rs, ps = [], []
-            for c in word.chars:
-                if c.kind == "char":
-                    p = probs[id(c)][:NUM_CLASSES]  # kept: a character is its best output
-                    rs.append(read_char(p, pairs, options.flag_margin))
-                    ps.append(p)
-            readings.append(rs)
-            word_probs.append(ps)
-            numbered.append(
-                len(rs) == 1 and word.chars[-1].kind == "mark" and word.chars[-1].mark == "."
-            )
-        if options.context:
-            # On forms, words are letters or digits by probability mass, as in comb cells:
-            # a value's misread digit (U, C) no longer outvotes the rest (CU1760 read
-            # CUI7GO). Plain pages keep the vote of unconfusable characters.
-            keep = [i for i, rs in enumerate(readings) if rs]
-            ctx = apply_context(
-                [readings[i] for i in keep],
-                [word_probs[i] for i in keep],
-                [numbered[i] for i in keep],
-                by_mass=options.reads_fields,
-            )
-            for i, rs in zip(keep, ctx, strict=True):
-                readings[i] = rs
-        words: list[Word] = []
-        for word, rs in zip(line.words, readings, strict=True):
-            it = iter(rs)
-            chars: list[Character] = []
-            for c in word.chars:
-                box = to_original(c, maps, size)
-                if c.kind == "char":
-                    chars.append(character(next(it), box))
-                elif c.mark == ".":
-                    chars.append(Character(text=".", box=box, confidence=1.0, alternatives=[]))
-            if chars:
-                text = "".join(ch.text for ch in chars)
-                words.append(
-                    Word(text=text, box=union_box([ch.box for ch in chars]), characters=chars)
-                )
-        if words:
-            lines.append(
-                Line(
-                    text=" ".join(w.text for w in words),
-                    box=union_box([w.box for w in words]),
-                    words=words,
-                )
-            )
-    return lines
-
-
 def page_warnings(
     search: SheetSearch, orientation: Orientation, hard_shadow: bool
 ) -> list[PageWarning]:
@@ -331,56 +211,6 @@ def page_warnings(
             )
         )
     return out
-
-
-def read_frames(
-    found: FieldsFound,
-    probs: dict[int, NDArray[np.float32]],
-    recognizer: Recognizer,
-    maps: Sequence[BoxMap],
-    size: tuple[int, int],
-    options: PipelineOptions,
-) -> list[Frame]:
-    """The found fields in original pixels; a comb's cells read one character each, with
-    the word context applied to each run of filled cells."""
-    pairs = confusable_pairs(recognizer)
-    frames: list[Frame] = []
-    for k, f in enumerate(found.fields):
-        box = to_original(CharBox(f.x0, f.y0, f.x1, f.y1, "char", _NO_MASK), maps, size)
-        if f.kind != "comb":
-            frames.append(Frame(f.kind, box))
-            continue
-        cells = found.cell_glyphs.get(k, [])
-        readings: list[Reading | None] = [
-            read_char(probs[id(g.box)][:NUM_CLASSES], pairs, options.flag_margin) if g else None
-            for g in cells
-        ]
-        if options.context:
-            runs: list[list[int]] = [[]]
-            for i, r in enumerate(readings):
-                if r is None:
-                    runs.append([])
-                else:
-                    runs[-1].append(i)
-            runs = [r for r in runs if r]
-            ctx = apply_context(
-                [[readings[i] for i in run] for run in runs],  # type: ignore[misc]
-                [[probs[id(cells[i].box)][:NUM_CLASSES] for i in run] for run in runs],  # type: ignore[union-attr]
-                [False] * len(runs),
-                by_mass=True,
-            )
-            for run, rs in zip(runs, ctx, strict=True):
-                for i, r in zip(run, rs, strict=True):
-                    readings[i] = r
-        chars: list[Character | None] = [
-            character(r, to_original(g.box, maps, size)) if r and g else None
-            for r, g in zip(readings, cells, strict=True)
-        ]
-        frames.append(Frame("comb", box, len(cells), chars))
-    return frames
-
-
-_NO_MASK = np.zeros((0, 0), dtype=bool)
 
 
 def transcribe_page(
@@ -518,15 +348,15 @@ def transcribe_page(
         )
     size = page.original_size
     back = maps[::-1]
-    lines = ctx.run("decode", decode, layout, by_box, recognizer, back, size, options)
+    lines = ctx.run("decode", decode, layout, by_box, recognizer, back, size, options.read)
     before = back[1:]  # the steps before binarization: a print crop maps back through them
     for pr in prints:
-        lines += decode(pr.layout, by_box, recognizer, [*pr.maps, *before], size, options)
+        lines += decode(pr.layout, by_box, recognizer, [*pr.maps, *before], size, options.read)
     if prints:
         lines.sort(key=lambda ln: (ln.box[1] + ln.box[3], ln.box[0]))
     fields: list[FormField] = []
     if found.fields or options.template:
-        frames = read_frames(found, by_box, recognizer, back, size, options)
+        frames = read_frames(found, by_box, recognizer, back, size, options.read)
         fields, lines = build_fields(lines, frames)
         if options.template:
             fields = apply_template(list(options.template), fields, lines, size)

@@ -165,7 +165,7 @@ def test_readings_follow_their_boxes_not_list_positions(
 ) -> None:
     """decode takes each box's own probabilities: a glyph list in another order gives the same
     page, and a probability table of the wrong length is refused."""
-    from ocr.pipeline import decode, probs_by_box
+    from ocr.results import ReadOptions, decode, probs_by_box
     from ocr.stages.binarize import prepare_page
     from ocr.stages.recognize import classify
     from ocr.stages.segment import cut_glyphs, segment
@@ -175,7 +175,7 @@ def test_readings_follow_their_boxes_not_list_positions(
     glyphs = cut_glyphs(prepared.ink, layout)
     probs = classify([g.crop for g in glyphs], recognizer)
     size = (pages[1].image.shape[1], pages[1].image.shape[0])
-    opts = PipelineOptions()
+    opts = ReadOptions()
     forward = decode(layout, probs_by_box(glyphs, probs), recognizer, [], size, opts)
     backward = decode(layout, probs_by_box(glyphs[::-1], probs[::-1]), recognizer, [], size, opts)
     assert [ln.text for ln in forward] == [ln.text for ln in backward]
