@@ -48,3 +48,38 @@ def test_no_median_from_a_handful_of_characters() -> None:
     assert drop_doodles(layout, probs)[1] == 0
     # ...and the size rule is what decides: with a lower bar the same doodle goes.
     assert drop_doodles(layout, probs, DoodleParams(min_page_chars=4))[1] == 2
+
+
+def lonely_page(
+    sure: float, at: tuple[int, int], same_line: bool = False
+) -> tuple[sg.Layout, dict[int, NDArray[np.float32]]]:
+    """A line of ten 20 px characters read surely, and one more 20 px character at ``at``
+    read with ``sure``: on a line of its own, or as a last word of the text's line."""
+    text = [box(30 * i, 0, 20) for i in range(10)]
+    odd = box(at[0], at[1], 20)
+    if same_line:
+        lines = [sg.Line([sg.Word(text), sg.Word([odd])])]
+    else:
+        lines = [sg.Line([sg.Word(text)]), sg.Line([sg.Word([odd])])]
+    probs = {id(c): reading(0.99) for c in text} | {id(odd): reading(sure)}
+    return sg.Layout(lines, Scale(20.0, 2.0)), probs
+
+
+def test_a_small_doubtful_mark_far_from_the_writing_is_a_doodle() -> None:
+    """A star's arm read J with doubt, eight character heights below the text."""
+    kept, dropped = drop_doodles(*lonely_page(0.45, (100, 180)))
+    assert dropped == 1 and len(kept.lines) == 1
+
+
+def test_a_lone_character_read_surely_or_near_the_text_stays() -> None:
+    assert drop_doodles(*lonely_page(0.95, (100, 180)))[1] == 0  # a page number
+    assert drop_doodles(*lonely_page(0.45, (100, 50)))[1] == 0  # doubtful, but by the text
+
+
+def test_a_doubtful_group_far_along_the_text_line_goes_and_the_line_stays() -> None:
+    """A house drawn at the end of a heading's line, read 6 with doubt, 10 ch to the right."""
+    layout, probs = lonely_page(0.3, (500, 0), same_line=True)
+    kept, dropped = drop_doodles(layout, probs)
+    assert dropped == 1 and len(kept.lines) == 1 and len(kept.lines[0].words) == 1
+    near_layout, near_probs = lonely_page(0.3, (320, 0), same_line=True)
+    assert drop_doodles(near_layout, near_probs)[1] == 0  # the next word along: writing

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ocr.model.classes import NUM_CLASSES
-from ocr.stages.segment import Layout
+from ocr.stages.segment import Layout, Line, Word
 
 
 @dataclass(frozen=True)
@@ -37,19 +37,88 @@ class DoodleParams:
     min_page_chars: int = 8
     """A page needs this many characters for its median height to mean anything."""
 
+    lonely_max_chars: int = 2
+    """A group of at most this many characters (a line, or part of one beyond a gap of
+    ``lonely_gap_ch``) with no other character within ``lonely_gap_ch`` of it..."""
+
+    lonely_gap_ch: float = 3.0
+    """...(in median character heights, any direction)..."""
+
+    lonely_confidence: float = 0.6
+    """...whose least sure character's best probability is below this is a drawing apart
+    from the text, however small (a star's arm read J, an infinity sign read OO, a house
+    joined to a heading's line far to its right read 69). A page number or a lone letter
+    written on its own reads surely."""
+
+
+def _groups(line: Line, gap: float) -> list[list[Word]]:
+    """The line's words in groups split where the gap between words exceeds ``gap`` px."""
+    groups: list[list[Word]] = []
+    last_x1: int | None = None
+    for w in line.words:
+        chars = [c for c in w.chars if c.kind == "char"] or w.chars
+        x0 = min(c.x0 for c in chars)
+        if not groups or last_x1 is None or x0 - last_x1 > gap:
+            groups.append([])
+        groups[-1].append(w)
+        last_x1 = max(c.x1 for c in chars)
+    return groups
+
+
+def _lonely(
+    groups: list[list[list[Word]]],
+    probs: dict[int, NDArray[np.float32]],
+    reach: float,
+    params: DoodleParams,
+) -> set[tuple[int, int]]:
+    """(line, group) indices of small doubtful groups with no other character near them."""
+    boxes, owner = [], []
+    for i, line_groups in enumerate(groups):
+        for j, g in enumerate(line_groups):
+            for w in g:
+                for c in w.chars:
+                    if c.kind == "char":
+                        boxes.append((c.x0, c.y0, c.x1, c.y1))
+                        owner.append((i, j))
+    if not boxes:
+        return set()
+    b = np.asarray(boxes, dtype=np.float64)
+    who = np.asarray([i * 100_000 + j for i, j in owner])
+    out: set[tuple[int, int]] = set()
+    for i, line_groups in enumerate(groups):
+        for j, g in enumerate(line_groups):
+            own = [c for w in g for c in w.chars if c.kind == "char"]
+            if not 0 < len(own) <= params.lonely_max_chars:
+                continue
+            sure = [float(probs[id(c)][:NUM_CLASSES].max()) for c in own if id(c) in probs]
+            if min(sure, default=1.0) >= params.lonely_confidence:
+                continue
+            x0, y0 = min(c.x0 for c in own) - reach, min(c.y0 for c in own) - reach
+            x1, y1 = max(c.x1 for c in own) + reach, max(c.y1 for c in own) + reach
+            other = who != i * 100_000 + j
+            near = (b[:, 0] < x1) & (b[:, 2] > x0) & (b[:, 1] < y1) & (b[:, 3] > y0)
+            if not (near & other).any():
+                out.add((i, j))
+    return out
+
 
 def drop_doodles(
     layout: Layout,
     probs: dict[int, NDArray[np.float32]],
     params: DoodleParams = DoodleParams(),
 ) -> tuple[Layout, int]:
-    """The layout without doodle lines, and how many character boxes went with them."""
+    """The layout without doodles, and how many character boxes went with them: lines of
+    outsized doubtful characters, and small doubtful groups far from any other writing."""
     chars = [c for ln in layout.lines for w in ln.words for c in w.chars if c.kind == "char"]
     if len(chars) < params.min_page_chars:
         return layout, 0
-    limit = params.height_ratio * float(np.median([c.y1 - c.y0 for c in chars]))
+    median_h = float(np.median([c.y1 - c.y0 for c in chars]))
+    limit = params.height_ratio * median_h
+    reach = params.lonely_gap_ch * median_h
+    groups = [_groups(line, reach) for line in layout.lines]
+    lonely = _lonely(groups, probs, reach, params)
     kept, dropped = [], 0
-    for line in layout.lines:
+    for i, line in enumerate(layout.lines):
         own = [c for w in line.words for c in w.chars if c.kind == "char"]
         sure = [float(probs[id(c)][:NUM_CLASSES].max()) for c in own if id(c) in probs]
         doodle = (
@@ -59,6 +128,13 @@ def drop_doodles(
         )
         if doodle:
             dropped += len(own)
-        else:
-            kept.append(line)
+            continue
+        words: list[Word] = []
+        for j, g in enumerate(groups[i]):
+            if (i, j) in lonely:
+                dropped += sum(c.kind == "char" for w in g for c in w.chars)
+            else:
+                words += g
+        if words:
+            kept.append(replace(line, words=words) if len(words) < len(line.words) else line)
     return replace(layout, lines=kept), dropped
