@@ -124,3 +124,15 @@ def test_brightest_channel_parts_blue_print_from_black_pen() -> None:
     assert float(np.max(darkest_rule)) > 0.4  # the rule is ink in the darkest channel
     assert float(np.max(rule)) < 0.15 and float(np.max(stroke)) > 0.7
     assert not dark[~page.mask].any()
+
+
+def test_boundary_count_is_the_erosions() -> None:
+    """The stroke width's boundary count equals mask minus its erosion by a cross (pixels on
+    the image's edge count as boundary), on random blobs of every size down to one pixel."""
+    from scipy import ndimage as ndi
+
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        shape = (int(rng.integers(1, 50)), int(rng.integers(1, 50)))
+        m = ndi.binary_dilation(rng.random(shape) > 0.8)
+        assert bz._boundary_pixels(m) == int((m & ~ndi.binary_erosion(m)).sum())
