@@ -309,3 +309,18 @@ def test_specks_and_huge_blobs_are_dropped() -> None:
     mask[120:180, 150:220] = True  # a filled blob (thumb, shadow)
     kept = sg.filter_components(sg.find_components(mask), scale)
     assert [(c.x0, c.y0) for c in kept] == [(50, 50)]
+
+
+def test_space_threshold_parts_letter_gaps_from_word_gaps_beside_spaced_rows() -> None:
+    """A page of words with letters 0.2-0.55 ch apart and words 0.8-1.1 ch apart, and a few
+    rows of spaced characters (1.5-3.5 ch): the threshold falls between letter and word
+    gaps, not between word gaps and the spaced rows."""
+    from ocr.stages.segment.words import word_gap_threshold
+
+    rng = np.random.default_rng(5)
+    letters = rng.uniform(0.2, 0.55, 60)
+    words = rng.uniform(0.8, 1.1, 15)
+    rows = rng.uniform(1.5, 3.5, 20)
+    t = word_gap_threshold(np.concatenate([letters, words, rows]))
+    assert 0.55 < t < 0.8
+    assert 0.55 < word_gap_threshold(np.concatenate([letters, words])) < 0.8

