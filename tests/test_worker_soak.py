@@ -109,11 +109,13 @@ def soak(
 
 @pytest.fixture(scope="module")
 def good_pages(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    """Pages of a few lines, heavier than the other worker tests' so the faults land
-    while chunks run (about 0.2-0.4 s a page here)."""
+    """Pages of a dozen lines, heavier than the other worker tests' so the faults land
+    while chunks run (about 0.11-0.18 s a page here; at 0.8 MP pages took 60-100 ms once
+    the pipeline got faster, and a two-page chunk rarely stayed running for the 0.2 s a
+    fault waits for)."""
     from ocr.synth import SynthStyle, make_pages, save_page
 
-    style = replace(SynthStyle.clean(), lines=(3, 5), max_megapixels=0.8)
+    style = replace(SynthStyle.clean(), lines=(9, 12), max_megapixels=2.0)
     folder = tmp_path_factory.mktemp("soak-pages")
     pages = make_pages(GOOD_PAGES, writers=[5, 6, 7], seed=21, style=style, source="builtin")
     return [
