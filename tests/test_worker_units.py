@@ -368,6 +368,23 @@ def test_submit_refuses_prefixes_that_could_escape(capsys: pytest.CaptureFixture
         assert "'..' path segments" in capsys.readouterr().err
 
 
+def test_a_skipped_bad_file_still_says_why_it_failed(moto_server: MotoServer) -> None:
+    """A chunk redone after a lost worker (or a resubmit) skips a bad file whose error record
+    is current; the batch summary must still name its reason, not "existing"."""
+    storage = Storage(moto_server.client(), max_download_bytes=50_000_000)
+    cache = ModelCache(None, poll_interval_s=60)
+    white = io.BytesIO()
+    Image.new("RGB", (300, 200), (250, 250, 250)).save(white, "PNG")
+    storage.upload(BUCKET, "why/in/white.png", white.getvalue(), "image/png")
+    req = TranscribePageRequest(
+        bucket=BUCKET, key="why/in/white.png", out_prefix="why/out", prefix="why/in/"
+    )
+    first = transcribe_object(storage, cache, req)
+    assert (first.status, first.errors) == ("failed", ["blank-page"])
+    again = transcribe_object(storage, cache, req)
+    assert (again.status, again.pages_failed, again.errors) == ("skipped", 1, ["blank-page"])
+
+
 def test_an_unexpected_error_is_logged_with_its_traceback_and_retried_on_resubmit(
     moto_server: MotoServer, worker_pages: list[Path], caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -58,6 +58,10 @@ META_FAILED = "pages-failed"
 META_CHARS = "characters"
 META_FLAGGED = "flagged"
 META_RETRY = "retry-on-resubmit"
+META_ERRORS = "error-types"
+"""The failed pages' error types, comma-separated: a file skipped because its error record is
+current (a chunk redone after a lost worker, a resubmit) reports why it failed, not
+"existing"."""
 META_FIELDS = "form-fields"
 """'yes' when the result holds the page's form fields: a result read without them is not
 current for a batch that asks for fields."""
@@ -200,6 +204,8 @@ def _skipped(
 ) -> FileOutcome:
     pages = int(meta.get(META_PAGES, "1"))
     failed = int(meta.get(META_FAILED, "0"))
+    known = [e for e in meta.get(META_ERRORS, "").split(",") if e]
+    errors = known if len(known) == failed else ["existing"] * failed  # older markers
     return FileOutcome(
         key=req.key,
         status="skipped",
@@ -208,7 +214,7 @@ def _skipped(
         characters=int(meta.get(META_CHARS, "0")),
         flagged=int(meta.get(META_FLAGGED, "0")),
         outputs=outputs,
-        errors=["existing"] * failed,
+        errors=errors,
         model_version=version,
         seconds=round(time.perf_counter() - start, 4),
     )
@@ -234,6 +240,7 @@ def _upload(
         META_FLAGGED: str(t.flagged),
         META_RETRY: "yes" if t.retry else "no",
         META_FIELDS: "yes" if options.reads_fields else "no",
+        META_ERRORS: ",".join(t.errors),
     }
     written: list[str] = []
     for key, data in rendered_outputs(stem, pages):
