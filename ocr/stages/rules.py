@@ -456,6 +456,15 @@ def _remove_in(
     return rules & ~back, nh, nv, nb
 
 
+def _longest_sides(labels: NDArray[np.int32], n: int) -> NDArray[np.intp]:
+    """The longer side (px) of each labelled piece's box, indexed by label (0: 0)."""
+    sides = np.zeros(n + 1, dtype=np.intp)
+    for i, sl in enumerate(ndi.find_objects(labels)):
+        if sl is not None:
+            sides[i + 1] = max(sl[0].stop - sl[0].start, sl[1].stop - sl[1].start)
+    return sides
+
+
 def _darker_than_nearby_rule(
     dark: FloatImage, removed: BoolImage, scale: Scale, params: RuleParams
 ) -> BoolImage:
@@ -490,11 +499,8 @@ def _darker_than_nearby_rule(
     labels, n = ndi.label(darker, structure=np.ones((3, 3), bool))
     if n == 0:
         return darker
-    keep = np.zeros(n + 1, dtype=bool)
-    least = params.nearby_min_sw * sw
-    for i, sl in enumerate(ndi.find_objects(labels)):
-        if sl is not None and max(sl[0].stop - sl[0].start, sl[1].stop - sl[1].start) >= least:
-            keep[i + 1] = True
+    keep = _longest_sides(labels, n) >= params.nearby_min_sw * sw
+    keep[0] = False
     # With the stroke's blurred edges, half as dark as its core and no darker than the print.
     return ndi.maximum_filter(keep[labels], size=3) & removed
 
@@ -522,10 +528,7 @@ def _darker_than_rules(
         return dark
     touching = np.zeros(n + 1, dtype=bool)
     touching[labels[ndi.maximum_filter(mask & ~removed, size=3) & dark]] = True
-    limit = params.restore_max_ch * scale.char_height
-    for i, sl in enumerate(ndi.find_objects(labels)):
-        if sl is not None and max(sl[0].stop - sl[0].start, sl[1].stop - sl[1].start) > limit:
-            touching[i + 1] = False
+    touching[_longest_sides(labels, n) > params.restore_max_ch * scale.char_height] = False
     touching[0] = False
     return touching[labels]
 
@@ -559,11 +562,8 @@ def _remnants(
             level = summed / np.maximum(total, 1)
             pen_like = level >= np.sqrt(pen * printed)
             loose = inside >= params.remnant_loose_share * total
-            drop = (drop & ~pen_like) | (loose & ~pen_like)
-    limit = params.remnant_max_ch * scale.char_height
-    for i, sl in enumerate(ndi.find_objects(labels)):
-        if sl is not None and max(sl[0].stop - sl[0].start, sl[1].stop - sl[1].start) > limit:
-            drop[i + 1] = False
+            drop = (drop | loose) & ~pen_like
+    drop[_longest_sides(labels, n) > params.remnant_max_ch * scale.char_height] = False
     drop[0] = False
     return drop[labels]
 
