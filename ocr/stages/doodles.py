@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ocr.model.classes import NUM_CLASSES
-from ocr.stages.segment import Layout, Line, Word
+from ocr.stages.segment import CharBox, Layout, Line, Word
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,12 @@ def _groups(line: Line, gap: float) -> list[list[Word]]:
     return groups
 
 
+def _least_sure(chars: list[CharBox], probs: dict[int, NDArray[np.float32]]) -> float | None:
+    """The lowest best-character probability among ``chars`` (None when none was read)."""
+    sure = [float(probs[id(c)][:NUM_CLASSES].max()) for c in chars if id(c) in probs]
+    return min(sure) if sure else None
+
+
 def _lonely(
     groups: list[list[list[Word]]],
     probs: dict[int, NDArray[np.float32]],
@@ -72,33 +78,22 @@ def _lonely(
     params: DoodleParams,
 ) -> set[tuple[int, int]]:
     """(line, group) indices of small doubtful groups with no other character near them."""
-    boxes, owner = [], []
-    for i, line_groups in enumerate(groups):
-        for j, g in enumerate(line_groups):
-            for w in g:
-                for c in w.chars:
-                    if c.kind == "char":
-                        boxes.append((c.x0, c.y0, c.x1, c.y1))
-                        owner.append((i, j))
-    if not boxes:
-        return set()
-    b = np.asarray(boxes, dtype=np.float64)
-    who = np.asarray([i * 100_000 + j for i, j in owner])
+    index = [(i, j) for i, line_groups in enumerate(groups) for j in range(len(line_groups))]
+    own = [[c for w in groups[i][j] for c in w.chars if c.kind == "char"] for i, j in index]
+    boxes = np.asarray([(c.x0, c.y0, c.x1, c.y1) for chars in own for c in chars], np.float64)
+    owner = np.repeat(np.arange(len(own)), [len(chars) for chars in own])
     out: set[tuple[int, int]] = set()
-    for i, line_groups in enumerate(groups):
-        for j, g in enumerate(line_groups):
-            own = [c for w in g for c in w.chars if c.kind == "char"]
-            if not 0 < len(own) <= params.lonely_max_chars:
-                continue
-            sure = [float(probs[id(c)][:NUM_CLASSES].max()) for c in own if id(c) in probs]
-            if min(sure, default=1.0) >= params.lonely_confidence:
-                continue
-            x0, y0 = min(c.x0 for c in own) - reach, min(c.y0 for c in own) - reach
-            x1, y1 = max(c.x1 for c in own) + reach, max(c.y1 for c in own) + reach
-            other = who != i * 100_000 + j
-            near = (b[:, 0] < x1) & (b[:, 2] > x0) & (b[:, 1] < y1) & (b[:, 3] > y0)
-            if not (near & other).any():
-                out.add((i, j))
+    for k, chars in enumerate(own):
+        if not 0 < len(chars) <= params.lonely_max_chars:
+            continue
+        least = _least_sure(chars, probs)
+        if least is None or least >= params.lonely_confidence:
+            continue
+        x0, y0 = min(c.x0 for c in chars) - reach, min(c.y0 for c in chars) - reach
+        x1, y1 = max(c.x1 for c in chars) + reach, max(c.y1 for c in chars) + reach
+        near = (boxes[:, 0] < x1) & (boxes[:, 2] > x0) & (boxes[:, 1] < y1) & (boxes[:, 3] > y0)
+        if not (near & (owner != k)).any():
+            out.add(index[k])
     return out
 
 
@@ -120,11 +115,11 @@ def drop_doodles(
     kept, dropped = [], 0
     for i, line in enumerate(layout.lines):
         own = [c for w in line.words for c in w.chars if c.kind == "char"]
-        sure = [float(probs[id(c)][:NUM_CLASSES].max()) for c in own if id(c) in probs]
+        least = _least_sure(own, probs)
         doodle = (
             0 < len(own) <= params.max_chars
             and all(c.y1 - c.y0 >= limit for c in own)
-            and min(sure, default=0.0) < params.max_confidence
+            and (least if least is not None else 0.0) < params.max_confidence
         )
         if doodle:
             dropped += len(own)
