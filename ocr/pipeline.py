@@ -236,8 +236,8 @@ def transcribe_page(
     binarized, image = prepared, pixels
 
     def darkness() -> list[FloatImage]:  # only ruled pages need it
-        darkest = [] if binarized.dark is None else [binarized.dark]
-        return [*darkest, brightest_channel_darkness(image, binarized)]
+        maps = [binarized.dark, brightest_channel_darkness(image, binarized)]
+        return [m for m in maps if m is not None]
 
     ruled = ctx.run(
         "rules", remove_rules, prepared.ink, prepared.mask, prepared.scale, dark=darkness

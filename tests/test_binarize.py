@@ -115,7 +115,7 @@ def test_brightest_channel_parts_blue_print_from_black_pen() -> None:
     rgb[150:200, 200:204] = (25, 25, 30)  # a black stroke
     page = bz.prepare_page(rgb)
     dark = bz.brightest_channel_darkness(rgb, page)
-    assert dark.shape == page.mask.shape and dark.dtype == np.float32
+    assert dark is not None and dark.shape == page.mask.shape and dark.dtype == np.float32
     f = page.factor
     rule = dark[int(101 * f), int(50 * f) : int(350 * f)]
     stroke = dark[int(175 * f), int(200 * f) : int(204 * f)]
@@ -136,3 +136,9 @@ def test_boundary_count_is_the_erosions() -> None:
         shape = (int(rng.integers(1, 50)), int(rng.integers(1, 50)))
         m = ndi.binary_dilation(rng.random(shape) > 0.8)
         assert bz._boundary_pixels(m) == int((m & ~ndi.binary_erosion(m)).sum())
+
+
+def test_a_grey_image_has_no_brighter_channel_to_read() -> None:
+    grey = np.full((300, 400), 235, dtype=np.uint8)
+    grey[150:200, 200:204] = 25
+    assert bz.brightest_channel_darkness(grey, bz.prepare_page(grey)) is None

@@ -392,20 +392,21 @@ def grey_at(image: NDArray[np.generic], factor: float) -> FloatImage:
     return resample(grey, factor * k)
 
 
-def brightest_channel_darkness(image: NDArray[np.generic], page: PreparedPage) -> FloatImage:
+def brightest_channel_darkness(image: NDArray[np.generic], page: PreparedPage) -> FloatImage | None:
     """Darkness of ``image`` in its brightest colour channel, over that channel's own paper
-    level, at ``page``'s working resolution and on its mask. Coloured print (blue or red
-    rules) is bright in one channel where a black or grey pen is dark in all three: where
-    the darkest channel (the page's ink map) has pen and print alike, this one parts them."""
+    level, at ``page``'s working resolution and on its mask; None for a one-channel (or
+    unusual depth) image, whose only channel is the page's own darkness already. Coloured
+    print (blue or red rules) is bright in one channel where a black or grey pen is dark in
+    all three: where the darkest channel (the page's ink map) has pen and print alike, this
+    one parts them."""
     a = np.asarray(image)
+    if not (a.ndim == 3 and a.shape[2] >= 3 and a.dtype == np.uint8):
+        return None
     h, w = page.mask.shape
-    if a.ndim == 3 and a.shape[2] >= 3 and a.dtype == np.uint8:
-        top = np.maximum(np.maximum(a[..., 0], a[..., 1]), a[..., 2])
-        if top.shape != (h, w):
-            top = np.asarray(Image.fromarray(top).resize((w, h), Image.Resampling.BILINEAR))
-        g = top.astype(np.float32) * np.float32(1.0 / 255.0)
-    else:  # one channel (or an unusual depth): the darkest channel is the only one
-        g = page.grey
+    top = np.maximum(np.maximum(a[..., 0], a[..., 1]), a[..., 2])
+    if top.shape != (h, w):
+        top = np.asarray(Image.fromarray(top).resize((w, h), Image.Resampling.BILINEAR))
+    g = top.astype(np.float32) * np.float32(1.0 / 255.0)
     bg = estimate_background(g, background_cell(page.scale, g.shape))
     dark = 1.0 - g / np.maximum(bg, np.float32(1e-3))
     return np.where(page.mask, np.clip(dark, 0.0, 1.0), np.float32(0.0)).astype(np.float32)
