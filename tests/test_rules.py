@@ -7,7 +7,13 @@ from PIL import Image, ImageDraw
 from scipy import ndimage as ndi
 
 from ocr.stages.binarize import Scale
-from ocr.stages.rules import RuleParams, _darker_than_nearby_rule, remove_rules
+from ocr.stages.rules import (
+    SHAPE_ONLY,
+    RuleParams,
+    _darker_than_nearby_rule,
+    remove_rules,
+    without_rules,
+)
 
 CH, SW = 32.0, 4.0
 SCALE = Scale(char_height=CH, stroke_width=SW)
@@ -168,6 +174,61 @@ def test_a_stroke_darkens_its_own_line_and_an_unevenly_sampled_line_does_not() -
     assert found[172:198, 200:202].all()
     assert not found[:160].any() and not found[210:].any()
     assert not found[:, :190].any() and not found[:, 210:].any()
+
+
+def test_the_line_by_line_comparison_on_rule_rows_only_equals_the_whole_page_one() -> None:
+    """The comparison filters only the rows (columns) holding rules and their neighbours;
+    on a page of grid and stray rules with pen on them, the result is the same as filtering
+    the whole page, written out here the plain way."""
+    rng = np.random.default_rng(3)
+    h, w = 260, 380
+    removed = np.zeros((h, w), bool)
+    for y in (30, 31, 90, 91, 92, 200):
+        removed[y, 20:360] = True
+    for x in (50, 51, 170, 300):
+        removed[10:250, x] = True
+    dark = np.where(removed, rng.uniform(0.1, 0.2, (h, w)), 0).astype(np.float32)
+    dark[90:93, 100:130] = 0.6  # pen along a rule
+    dark[130:150, 170] = 0.6  # and along a vertical one
+    p = RuleParams()
+    run = max(3, round(p.core_run_sw * SW))
+    long, short, across = round(p.nearby_along_ch * CH), 5, 2 * int(np.ceil(SW)) + 1
+    expect = np.zeros_like(removed)
+    for axis in (1, 0):
+        rem = removed if axis == 1 else removed.T
+        full = ndi.uniform_filter1d(rem.astype(np.float32), run, axis=1, mode="constant")
+        on = ndi.uniform_filter1d(
+            (full > (run - 0.5) / run).astype(np.float32), run, axis=1, mode="constant"
+        ) > (0.5 / run)
+        wgt = np.where(on & rem, dark if axis == 1 else dark.T, np.float32(0))
+        n = on.astype(np.float32)
+        ref = ndi.uniform_filter(wgt, (across, long)) / np.maximum(
+            ndi.uniform_filter(n, (across, long)), 1e-6
+        )
+        local = ndi.uniform_filter1d(wgt, short, axis=1) / np.maximum(
+            ndi.uniform_filter1d(n, short, axis=1), 1e-6
+        )
+        hit = on & (local >= p.nearby_ratio * ref)
+        expect |= hit if axis == 1 else hit.T
+    labels, n_found = ndi.label(expect, structure=np.ones((3, 3), bool))
+    sides = [max(s[0].stop - s[0].start, s[1].stop - s[1].start) for s in ndi.find_objects(labels)]
+    keep = np.array([False] + [side >= p.nearby_min_sw * SW for side in sides])
+    expect = ndi.maximum_filter(keep[labels], size=3) & removed
+    found = _darker_than_nearby_rule(dark, removed, SCALE, p)
+    assert n_found > 0 and found[91, 105:125].all() and found[132:148, 170].all()
+    np.testing.assert_array_equal(found, expect)
+
+
+def test_rules_stripped_from_a_mask_alone_skip_the_darkness_comparison_and_lose_nothing() -> None:
+    """On a bare mask every pixel is as dark as any other: the comparison of a pixel with
+    its rule would find nothing, so ``without_rules`` leaves it out and gets the same mask."""
+    pimg, p = canvas(300, 600)
+    p.line([(310, 100), (310, 160)], fill=255, width=4)
+    p.line([(310, 130), (340, 130)], fill=255, width=4)
+    mask = as_mask(grid_of(24))[1] | as_mask(pimg)[1]
+    full = remove_rules(mask.astype(np.float32), mask, SCALE).mask
+    np.testing.assert_array_equal(without_rules(mask, SCALE), full)
+    assert SHAPE_ONLY.nearby_ratio == 0 and full[100:160, 310].any()
 
 
 def test_a_pen_dot_on_a_grid_line_stays() -> None:

@@ -465,6 +465,13 @@ def _longest_sides(labels: NDArray[np.int32], n: int) -> NDArray[np.intp]:
     return sides
 
 
+def _band(lines: NDArray[np.bool_], reach: int) -> NDArray[np.intp]:
+    """Indices of the ``lines`` that are True or within ``reach`` of one that is."""
+    if reach > 0:
+        lines = ndi.maximum_filter1d(lines.astype(np.uint8), 2 * reach + 1) > 0
+    return np.flatnonzero(lines)
+
+
 def _darker_than_nearby_rule(
     dark: FloatImage, removed: BoolImage, scale: Scale, params: RuleParams
 ) -> BoolImage:
@@ -479,21 +486,28 @@ def _darker_than_nearby_rule(
     long = max(3, int(round(params.nearby_along_ch * ch)))
     short = max(3, 2 * int(round(0.5 * sw)) + 1)
     across = 2 * int(np.ceil(sw)) + 1
-    weights = np.where(removed, dark, np.float32(0)).astype(np.float32)
     darker = np.zeros_like(removed)
     for axis in (1, 0):  # horizontal rules along rows, vertical ones along columns
-        on = _runs_at_least(removed if axis == 1 else removed.T, run)
-        on = on if axis == 1 else on.T
-        w = np.where(on, weights, np.float32(0))
+        # Rules lying along rows, whichever axis: the filters then run on the rows holding
+        # rule pixels and their neighbours only (a form or lined page is mostly rule-free).
+        rem = removed if axis == 1 else removed.T
+        on_all = _runs_at_least(rem, run)
+        rows = _band(np.any(on_all, axis=1), across // 2)
+        on = on_all[rows]
+        w = np.where(on & rem[rows], (dark if axis == 1 else dark.T)[rows], np.float32(0))
         n = on.astype(np.float32)
         # Across the rule the reference reaches a stroke width each side: a stem written along
-        # a line is rarely centred on it, and its pixels' own column holds no print.
-        size = (long, across) if axis == 0 else (across, long)
-        ref = ndi.uniform_filter(w, size) / np.maximum(ndi.uniform_filter(n, size), 1e-6)
-        local = ndi.uniform_filter1d(w, short, axis=axis) / np.maximum(
-            ndi.uniform_filter1d(n, short, axis=axis), np.float32(1e-6)
+        # a line is rarely centred on it, and its pixels' own column holds no print. Rows
+        # outside the band are no rule's neighbours, so skipping them changes no value on it.
+        ref = ndi.uniform_filter(w, (across, long)) / np.maximum(
+            ndi.uniform_filter(n, (across, long)), np.float32(1e-6)
         )
-        darker |= on & (local >= params.nearby_ratio * ref)
+        local = ndi.uniform_filter1d(w, short, axis=1) / np.maximum(
+            ndi.uniform_filter1d(n, short, axis=1), np.float32(1e-6)
+        )
+        found = np.zeros_like(on_all)
+        found[rows] = on & (local >= params.nearby_ratio * ref)
+        darker |= found if axis == 1 else found.T
     # Only pieces a stroke's length long: where grid lines cross, the print is doubled on a
     # spot the size of the lines' thickness.
     labels, n = ndi.label(darker, structure=np.ones((3, 3), bool))
@@ -630,11 +644,17 @@ image's long side over this (a page of 15-25 lines): rules span far more than th
 strokes of letters far less."""
 
 
+SHAPE_ONLY = RuleParams(nearby_ratio=0.0)
+"""Rule removal on a mask alone: every pixel of a mask is equally dark, so the comparison of
+a pixel with its own rule (:func:`_darker_than_nearby_rule`, the costliest step) finds
+nothing there and is not made."""
+
+
 def without_rules(mask: BoolImage, scale: Scale | None = None) -> BoolImage:
     """``mask`` without printed rules, to measure the writing's size on (see
     :func:`ocr.stages.binarize.prepare_page`); the same array when there are none."""
     if scale is None:
         ch = max(mask.shape) / SCALE_PROBE_CHARS
         scale = Scale(char_height=ch, stroke_width=max(1.0, ch / 10))
-    out = remove_rules(mask.astype(np.float32), mask, scale)
+    out = remove_rules(mask.astype(np.float32), mask, scale, SHAPE_ONLY)
     return out.mask
