@@ -11,6 +11,7 @@ from ocr.stages.rules import (
     SHAPE_ONLY,
     RuleParams,
     _darker_than_nearby_rule,
+    _runs_at_least,
     remove_rules,
     without_rules,
 )
@@ -42,6 +43,26 @@ def grid_of(cell: int, h: int = 300, w: int = 600) -> Image.Image:
     for v in range(10, h, cell):
         d.line([(0, v), (w - 1, v)], fill=255, width=2)
     return img
+
+
+def test_runs_at_least_a_length_are_the_runs_themselves_for_odd_and_even_lengths() -> None:
+    """The opening keeps exactly the pixels of long enough runs (an even window once
+    shifted every kept run one pixel to the right, onto paper)."""
+    row = np.zeros((1, 40), bool)
+    row[0, 5:15] = True  # 10 long
+    row[0, 20:23] = True  # 3 long
+    row[0, 30:34] = True  # 4 long
+    for length, runs in (
+        (3, [(5, 15), (20, 23), (30, 34)]),
+        (4, [(5, 15), (30, 34)]),
+        (5, [(5, 15)]),
+        (10, [(5, 15)]),
+        (11, []),
+    ):
+        expect = np.zeros(40, bool)
+        for a, b in runs:
+            expect[a:b] = True
+        np.testing.assert_array_equal(_runs_at_least(row, length)[0], expect, str(length))
 
 
 def test_lined_paper_rules_go_and_a_letter_crossing_one_stays_whole() -> None:
@@ -196,10 +217,7 @@ def test_the_line_by_line_comparison_on_rule_rows_only_equals_the_whole_page_one
     expect = np.zeros_like(removed)
     for axis in (1, 0):
         rem = removed if axis == 1 else removed.T
-        full = ndi.uniform_filter1d(rem.astype(np.float32), run, axis=1, mode="constant")
-        on = ndi.uniform_filter1d(
-            (full > (run - 0.5) / run).astype(np.float32), run, axis=1, mode="constant"
-        ) > (0.5 / run)
+        on = _runs_at_least(rem, run)
         wgt = np.where(on & rem, dark if axis == 1 else dark.T, np.float32(0))
         n = on.astype(np.float32)
         ref = ndi.uniform_filter(wgt, (across, long)) / np.maximum(

@@ -187,12 +187,16 @@ class RulesRemoved:
 
 def _runs_at_least(mask: BoolImage, length: int) -> BoolImage:
     """Pixels lying on a horizontal run of at least ``length`` True pixels (an opening by a
-    1 x length line). Running sums: the cost is the same for any ``length``."""
+    1 x length line). Running sums: the cost is the same for any ``length``. An even window
+    reaches one pixel further left than right, so the dilation is shifted back by one
+    (origin -1) to cover the runs the erosion found, not the runs one pixel to the right."""
     m = mask.astype(np.float32)
     full = ndi.uniform_filter1d(m, length, axis=1, mode="constant") > (length - 0.5) / length
-    return ndi.uniform_filter1d(full.astype(np.float32), length, axis=1, mode="constant") > (
-        0.5 / length
+    back = -1 if length % 2 == 0 else 0
+    grown = ndi.uniform_filter1d(
+        full.astype(np.float32), length, axis=1, mode="constant", origin=back
     )
+    return grown > 0.5 / length
 
 
 def _straight(rows: NDArray[np.intp], cols: NDArray[np.intp]) -> float:
