@@ -7,14 +7,14 @@ from PIL import Image, ImageDraw
 from scipy import ndimage as ndi
 
 from ocr.stages.binarize import Scale
+from ocr.stages.penprint import darker_than_nearby_rule
 from ocr.stages.rules import (
     SHAPE_ONLY,
     RuleParams,
-    _darker_than_nearby_rule,
-    _runs_at_least,
     remove_rules,
     without_rules,
 )
+from ocr.stages.runs import runs_at_least
 
 CH, SW = 32.0, 4.0
 SCALE = Scale(char_height=CH, stroke_width=SW)
@@ -62,7 +62,7 @@ def test_runs_at_least_a_length_are_the_runs_themselves_for_odd_and_even_lengths
         expect = np.zeros(40, bool)
         for a, b in runs:
             expect[a:b] = True
-        np.testing.assert_array_equal(_runs_at_least(row, length)[0], expect, str(length))
+        np.testing.assert_array_equal(runs_at_least(row, length)[0], expect, str(length))
 
 
 def test_lined_paper_rules_go_and_a_letter_crossing_one_stays_whole() -> None:
@@ -191,7 +191,7 @@ def test_a_stroke_darkens_its_own_line_and_an_unevenly_sampled_line_does_not() -
         dark[y : y + 2] = np.maximum(dark[y : y + 2], 0.12)
         dark[y : y + 2, [100, 101, 200, 201, 300, 301]] = 0.22
     dark[170:200, 200:202] = 1 - (1 - 0.15) * (1 - 0.3)  # pen (0.3) over the line at x=200
-    found = _darker_than_nearby_rule(dark, removed, SCALE, RuleParams())
+    found = darker_than_nearby_rule(dark, removed, SCALE, RuleParams())
     assert found[172:198, 200:202].all()
     assert not found[:160].any() and not found[210:].any()
     assert not found[:, :190].any() and not found[:, 210:].any()
@@ -217,7 +217,7 @@ def test_the_line_by_line_comparison_on_rule_rows_only_equals_the_whole_page_one
     expect = np.zeros_like(removed)
     for axis in (1, 0):
         rem = removed if axis == 1 else removed.T
-        on = _runs_at_least(rem, run)
+        on = runs_at_least(rem, run)
         wgt = np.where(on & rem, dark if axis == 1 else dark.T, np.float32(0))
         n = on.astype(np.float32)
         ref = ndi.uniform_filter(wgt, (across, long)) / np.maximum(
@@ -232,7 +232,7 @@ def test_the_line_by_line_comparison_on_rule_rows_only_equals_the_whole_page_one
     sides = [max(s[0].stop - s[0].start, s[1].stop - s[1].start) for s in ndi.find_objects(labels)]
     keep = np.array([False] + [side >= p.nearby_min_sw * SW for side in sides])
     expect = ndi.maximum_filter(keep[labels], size=3) & removed
-    found = _darker_than_nearby_rule(dark, removed, SCALE, p)
+    found = darker_than_nearby_rule(dark, removed, SCALE, p)
     assert n_found > 0 and found[91, 105:125].all() and found[132:148, 170].all()
     np.testing.assert_array_equal(found, expect)
 

@@ -17,6 +17,7 @@ from scipy import ndimage as ndi
 
 from ocr.stages.binarize import BoolImage, FloatImage, Scale, estimate_background
 from ocr.stages.fieldparams import FieldParams
+from ocr.stages.runs import runs_at_least
 
 
 @dataclass(frozen=True)
@@ -63,15 +64,6 @@ def darkness(grey: FloatImage, scale: Scale, params: FieldParams) -> FloatImage:
     return np.clip(d, 0.0, 1.0, out=d)
 
 
-def _runs_at_least(m: BoolImage, length: int, axis: int) -> BoolImage:
-    """Pixels on a run of at least ``length`` True pixels along ``axis`` (an opening by a
-    line; running sums, so the cost does not grow with the length)."""
-    f = ndi.uniform_filter1d(m.astype(np.float32), length, axis=axis, mode="constant")
-    full = f > (length - 0.5) / length
-    g = ndi.uniform_filter1d(full.astype(np.float32), length, axis=axis, mode="constant")
-    return g > 0.5 / length
-
-
 def _pool(m: BoolImage) -> BoolImage:
     h, w = m.shape
     p = POOL
@@ -95,7 +87,7 @@ def find_rules(faint: BoolImage, dark: FloatImage, scale: Scale, params: FieldPa
     bridge = max(1, int(round(params.bridge_ch * ch / POOL)))
     grown = ndi.maximum_filter1d(grown, bridge, axis=1)
     length = max(5, int(round(params.min_rule_ch * ch)))
-    band = _runs_at_least(grown, max(3, length // POOL), axis=1)
+    band = runs_at_least(grown, max(3, length // POOL), axis=1)
     labels, n = ndi.label(band, structure=np.ones((3, 3), bool))
     rules: list[Rule] = []
     h, w = faint.shape
