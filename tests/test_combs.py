@@ -229,16 +229,6 @@ def test_second_piece_of_a_box_rule_frames_no_underline() -> None:
     assert not _along(Rule(300, 700, 240.0, 0.0, 2.0, 0.5), [box_rule])
 
 
-def test_grow_is_a_square_maximum_filter() -> None:
-    from scipy import ndimage as ndi
-
-    from ocr.stages.fields import _grow
-
-    m = np.random.default_rng(1).random((60, 80)) > 0.97
-    for r in (1, 2, 3):
-        assert (_grow(m, r) == ndi.maximum_filter(m, 2 * r + 1)).all()
-
-
 def test_piece_on_a_box_rows_edge_frames_no_underline() -> None:
     """A piece of a comb's top rule cut off before the row's first cells (letters touching
     it) lies on the row's edge: no underline field of its own (it took the label above)."""

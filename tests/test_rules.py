@@ -9,12 +9,11 @@ from scipy import ndimage as ndi
 from ocr.stages.binarize import Scale
 from ocr.stages.penprint import darker_than_nearby_rule
 from ocr.stages.rules import (
-    SHAPE_ONLY,
     RuleParams,
     remove_rules,
     without_rules,
 )
-from ocr.stages.runs import runs_at_least
+from ocr.stages.runs import grow, runs_at_least
 
 CH, SW = 32.0, 4.0
 SCALE = Scale(char_height=CH, stroke_width=SW)
@@ -63,6 +62,12 @@ def test_runs_at_least_a_length_are_the_runs_themselves_for_odd_and_even_lengths
         for a, b in runs:
             expect[a:b] = True
         np.testing.assert_array_equal(runs_at_least(row, length)[0], expect, str(length))
+
+
+def test_grow_is_a_square_maximum_filter() -> None:
+    m = np.random.default_rng(1).random((60, 80)) > 0.97
+    for r in (1, 2, 3):
+        assert (grow(m, r) == ndi.maximum_filter(m, 2 * r + 1)).all()
 
 
 def test_lined_paper_rules_go_and_a_letter_crossing_one_stays_whole() -> None:
@@ -237,16 +242,16 @@ def test_the_line_by_line_comparison_on_rule_rows_only_equals_the_whole_page_one
     np.testing.assert_array_equal(found, expect)
 
 
-def test_rules_stripped_from_a_mask_alone_skip_the_darkness_comparison_and_lose_nothing() -> None:
-    """On a bare mask every pixel is as dark as any other: the comparison of a pixel with
-    its rule would find nothing, so ``without_rules`` leaves it out and gets the same mask."""
+def test_rules_stripped_from_a_mask_alone_by_shape_lose_nothing_to_the_darkness_judgement() -> None:
+    """On a bare mask every pixel is as dark as any other: the pen-or-print judgement would
+    give nothing back, so ``without_rules`` leaves it out and gets the same mask."""
     pimg, p = canvas(300, 600)
     p.line([(310, 100), (310, 160)], fill=255, width=4)
     p.line([(310, 130), (340, 130)], fill=255, width=4)
     mask = as_mask(grid_of(24))[1] | as_mask(pimg)[1]
     full = remove_rules(mask.astype(np.float32), mask, SCALE).mask
     np.testing.assert_array_equal(without_rules(mask, SCALE), full)
-    assert SHAPE_ONLY.nearby_ratio == 0 and full[100:160, 310].any()
+    assert full[100:160, 310].any() and not full[:, :250].any()
 
 
 def test_a_pen_dot_on_a_grid_line_stays() -> None:

@@ -36,6 +36,7 @@ from ocr.stages.binarize import BoolImage, FloatImage, Scale
 from ocr.stages.combs import FieldKind, FoundField, pair_boxes, read_cells
 from ocr.stages.fieldparams import DEFAULT_FIELD_PARAMS, FieldParams
 from ocr.stages.fieldrules import POOL, Rule, darkness, extend_ends, find_rules, join_pieces
+from ocr.stages.runs import grow
 from ocr.stages.segment import Glyph, Layout
 
 __all__ = [
@@ -64,20 +65,6 @@ class FieldsFound:
 
 MIN_SIDE_PX: int = 16
 """Images with a shorter side have no room for a field and are left as they are."""
-
-
-def _grow(m: BoolImage, r: int) -> BoolImage:
-    """``m`` dilated by a (2r+1)-square, as shifted ORs (a bool maximum filter costs several
-    times more on a page)."""
-    out = m.copy()
-    for d in range(1, r + 1):
-        out[d:] |= m[:-d]
-        out[:-d] |= m[d:]
-    rows = out.copy()
-    for d in range(1, r + 1):
-        out[:, d:] |= rows[:, :-d]
-        out[:, :-d] |= rows[:, d:]
-    return out
 
 
 def _sides(
@@ -301,7 +288,7 @@ def find_fields(
     # Only for pixels off paper and away from the ink (within ``run`` // 2 px of it the
     # average would spread print and writing into the gaps between their letters).
     run = params.line_mean_px
-    some = (dark > params.line_pixel_dark) & ~_grow(mask, run // 2)
+    some = (dark > params.line_pixel_dark) & ~grow(mask, run // 2)
     along = some & (ndi.uniform_filter1d(dark, run, axis=1) > params.line_dark)
     across = some & (ndi.uniform_filter1d(dark, run, axis=0) > params.line_dark)
     found = find_rules(faint | along, dark, scale, params)

@@ -17,7 +17,7 @@ from scipy import ndimage as ndi
 
 from ocr.stages.binarize import BoolImage, FloatImage, Scale
 from ocr.stages.ruleparams import RuleParams
-from ocr.stages.runs import longest_sides, runs_at_least
+from ocr.stages.runs import grow, longest_sides, runs_at_least
 
 RULE_PERCENTILE: float = 90.0
 """Percentile of removed pixels' darkness taken as the rules' (their cores: the median would
@@ -78,7 +78,7 @@ def darker_than_nearby_rule(
     keep = longest_sides(labels, n) >= params.nearby_min_sw * sw
     keep[0] = False
     # With the stroke's blurred edges, half as dark as its core and no darker than the print.
-    return ndi.maximum_filter(keep[labels], size=3) & removed
+    return grow(keep[labels], 1) & removed
 
 
 def pen_on_rules(
@@ -103,7 +103,7 @@ def pen_on_rules(
     if n == 0:
         return dark
     touching = np.zeros(n + 1, dtype=bool)
-    touching[labels[ndi.maximum_filter(mask & ~removed, size=3) & dark]] = True
+    touching[labels[grow(mask & ~removed, 1) & dark]] = True
     touching[longest_sides(labels, n) > params.restore_max_ch * scale.char_height] = False
     touching[0] = False
     return touching[labels]
@@ -123,7 +123,7 @@ def remnants(
     written on a grid line), and one as light as the print goes when only half of it lies
     by a removed rule (a dash of a rule too broken to be found there)."""
     reach = max(2, int(round(params.remnant_reach_sw * scale.stroke_width)))
-    near = ndi.maximum_filter(removed, size=2 * reach + 1)
+    near = grow(removed, reach)
     labels, n = ndi.label(rest, structure=np.ones((3, 3), bool))
     if n == 0:
         return np.zeros_like(rest)

@@ -24,7 +24,7 @@ from scipy import ndimage as ndi
 from ocr.stages.binarize import BoolImage, FloatImage, Scale
 from ocr.stages.penprint import Darkness, most_telling, pen_on_rules, remnants
 from ocr.stages.ruleparams import DEFAULT_RULE_PARAMS, RuleParams
-from ocr.stages.runs import runs_at_least
+from ocr.stages.runs import grow, runs_at_least
 from ocr.stages.segment import Components, find_components
 
 ALONG_MARGIN_PX: float = 2.0
@@ -139,7 +139,7 @@ def _horizontal_rules(
         ndi.maximum_filter1d(mask, 2 * bridge + 1, axis=1), 2 * bridge + 1, axis=1
     )
     core = runs_at_least(dashes | mask, max(3, int(round(params.core_run_sw * sw))))
-    core = ndi.maximum_filter(core, size=3)
+    core = grow(core, 1)
     rules = band & core & mask
     return rules, n, _thickness(rules)
 
@@ -314,6 +314,26 @@ def _remove_in(
     return rules & ~back, nh, nv, nb
 
 
+def rule_pixels(
+    mask: BoolImage,
+    scale: Scale,
+    params: RuleParams = DEFAULT_RULE_PARAMS,
+    comps: Components | None = None,
+) -> tuple[BoolImage, tuple[int, int, int]]:
+    """The pixels of the printed rules and box edges by shape alone (strokes crossing them
+    given back), and the number of horizontal rules, vertical rules and box edges found.
+    ``comps``: the mask's components if known already."""
+    comps = comps if comps is not None else find_components(mask)
+    removed = np.zeros_like(mask)
+    counts = np.zeros(3, dtype=np.int64)
+    for win in _windows(comps, scale, params, mask.shape):
+        gone, nh, nv, nb = _remove_in(mask[win] & ~removed[win], scale, params)
+        removed[win] |= gone
+        counts += (nh, nv, nb)
+    nh, nv, nb = (int(c) for c in counts)
+    return removed, (nh, nv, nb)
+
+
 def remove_rules(
     ink: FloatImage,
     mask: BoolImage,
@@ -328,12 +348,7 @@ def remove_rules(
     function giving such maps (asked only when rules were found): it tells pen from print
     where the ink map has both at its ceiling (else the ink map is used)."""
     comps = comps if comps is not None else find_components(mask)
-    removed = np.zeros_like(mask)
-    counts = np.zeros(3, dtype=np.int64)
-    for win in _windows(comps, scale, params, mask.shape):
-        gone, nh, nv, nb = _remove_in(mask[win] & ~removed[win], scale, params)
-        removed[win] |= gone
-        counts += (nh, nv, nb)
+    removed, (nh, nv, nb) = rule_pixels(mask, scale, params, comps)
     if not removed.any():
         return RulesRemoved(ink, mask, removed, 0, 0, 0, comps)
     maps = [dark] if isinstance(dark, np.ndarray) else list(dark()) if dark is not None else []
@@ -343,7 +358,6 @@ def remove_rules(
     removed |= remnants(mask & ~removed, removed, scale, params, best)
     new_mask = mask & ~removed
     new_ink = np.where(new_mask, ink, np.float32(0.0)).astype(np.float32)
-    nh, nv, nb = (int(c) for c in counts)
     return RulesRemoved(new_ink, new_mask, removed, nh, nv, nb, None)
 
 
@@ -353,17 +367,15 @@ image's long side over this (a page of 15-25 lines): rules span far more than th
 strokes of letters far less."""
 
 
-SHAPE_ONLY = RuleParams(nearby_ratio=0.0)
-"""Rule removal on a mask alone: every pixel of a mask is equally dark, so the comparison of
-a pixel with its own rule (:func:`darker_than_nearby_rule`, the costliest step) finds
-nothing there and is not made."""
-
-
 def without_rules(mask: BoolImage, scale: Scale | None = None) -> BoolImage:
     """``mask`` without printed rules, to measure the writing's size on (see
-    :func:`ocr.stages.binarize.prepare_page`); the same array when there are none."""
+    :func:`ocr.stages.binarize.prepare_page`); the same array when there are none. By shape
+    alone: on a mask every pixel is as dark as any other, so the pen-or-print judgement of
+    :func:`remove_rules` would give nothing back, and is not made."""
     if scale is None:
         ch = max(mask.shape) / SCALE_PROBE_CHARS
         scale = Scale(char_height=ch, stroke_width=max(1.0, ch / 10))
-    out = remove_rules(mask.astype(np.float32), mask, scale, SHAPE_ONLY)
-    return out.mask
+    removed, _ = rule_pixels(mask, scale)
+    if not removed.any():
+        return mask
+    return mask & ~(removed | remnants(mask & ~removed, removed, scale, DEFAULT_RULE_PARAMS))

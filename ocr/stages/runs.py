@@ -31,3 +31,17 @@ def longest_sides(labels: NDArray[np.int32], n: int) -> NDArray[np.intp]:
         if sl is not None:
             sides[i + 1] = max(sl[0].stop - sl[0].start, sl[1].stop - sl[1].start)
     return sides
+
+
+def grow(m: BoolImage, r: int) -> BoolImage:
+    """``m`` dilated by a (2r+1)-square, as shifted ORs (a bool maximum filter of the same
+    size costs five times more on a page)."""
+    out = m.copy()
+    for d in range(1, r + 1):
+        out[d:] |= m[:-d]
+        out[:-d] |= m[d:]
+    rows = out.copy()
+    for d in range(1, r + 1):
+        out[:, d:] |= rows[:, :-d]
+        out[:, :-d] |= rows[:, d:]
+    return out
