@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import TypeVar
 
 import numpy as np
@@ -33,6 +34,7 @@ from ocr.stages.binarize import (
 from ocr.stages.deskew import MIN_DESKEW_DEG, measure_tilt, rotate_page
 from ocr.stages.doodles import drop_doodles
 from ocr.stages.fields import FieldsFound, find_fields, keep_in_fields, outside_frames
+from ocr.stages.fused import split_fused
 from ocr.stages.orient import Orientation, find_orientation, turn_page
 from ocr.stages.printread import BoxMap, PrintRead, Resampled, read_print
 from ocr.stages.recognize import (
@@ -332,6 +334,18 @@ def transcribe_page(
         else np.zeros((0, len(CLASSES)), dtype=np.float32)
     )
     by_box = probs_by_box(glyphs, probs)
+    if score is not None:  # touching letters read as clutter: cut again, not dropped
+        layout, pieces = ctx.run(
+            "fused",
+            split_fused,
+            layout,
+            by_box,
+            prepared.ink,
+            score,
+            partial(classify, recognizer=recognizer),
+            segment=options.segment,
+        )
+        by_box.update(pieces)
     layout, dropped = drop_clutter(layout, by_box, keep_in_fields(layout, found.fields, by_box))
     layout, doodles = drop_doodles(layout, by_box)
     dropped += doodles

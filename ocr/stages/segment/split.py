@@ -82,7 +82,7 @@ def split_wide(
         # Touching letters share their joining strokes: n letters span n * (w - sw) + sw.
         pitch = max(letter - scale.stroke_width, params.min_pitch_ratio * letter)
         n = max(2, int(round((c.width - scale.stroke_width) / pitch)))
-        cuts = _choose_cuts(
+        cuts = choose_cuts(
             own, profile, n, letter, ink[c.y0 : c.y1, c.x0 : c.x1], score, params=params
         )
         edges = [0, *cuts, c.width]
@@ -97,7 +97,7 @@ def split_wide(
     return out
 
 
-def _choose_cuts(
+def choose_cuts(
     own: BoolImage,
     profile: NDArray[np.float64],
     n: int,
@@ -105,8 +105,10 @@ def _choose_cuts(
     ink: FloatImage,
     score: Scorer | None,
     params: SegmentParams = DEFAULT_PARAMS,
+    whole: bool = True,
 ) -> list[int]:
-    """Cut columns for a part expected to hold ``n`` letters of typical width ``tw``."""
+    """Cut columns for a part expected to hold ``n`` letters of typical width ``tw``;
+    ``whole``: leaving it uncut is one of the scorer's choices."""
     width = len(profile)
     if score is None:
         smooth = ndi.uniform_filter1d(profile, size=params.profile_smooth_columns, mode="nearest")
@@ -125,13 +127,21 @@ def _choose_cuts(
         (i, j)
         for i in range(m)
         for j in range(i + 1, m)
-        if points[j] - points[i] >= params.split_min_piece * tw
+        if points[j] - points[i] >= params.split_min_piece * tw and (whole or (i, j) != (0, m - 1))
     ]
     crops = [
         np.where(own[:, points[i] : points[j]], ink[:, points[i] : points[j]], 0.0) for i, j in segs
     ]
     conf = np.clip(np.asarray(score([c.astype(np.float32) for c in crops]), float), 1e-6, 1.0)
     logc = dict(zip(segs, np.log(conf), strict=True))
+    return [points[j] for j in _best_path(logc, m)]
+
+
+def _best_path(logc: dict[tuple[int, int], float], m: int) -> list[int]:
+    """Inner points (indices 1 .. m - 2) of the path from point 0 to point m - 1 through
+    scored segments ``logc`` that maximizes the summed log confidence; none when no path
+    exists. (A bonus per piece, to offset the product's preference for fewer pieces, cut
+    more letters than it joined: validation touching pages 18.2 -> 20.1% at 0.3.)"""
     best = np.full(m, -np.inf)
     prev = np.full(m, -1)
     best[0] = 0.0
@@ -141,9 +151,9 @@ def _choose_cuts(
                 best[j], prev[j] = best[i] + logc[(i, j)], i
     if not np.isfinite(best[m - 1]):
         return []
-    cuts = []
+    inner = []
     j = int(prev[m - 1])
     while j > 0:
-        cuts.append(points[j])
+        inner.append(j)
         j = int(prev[j])
-    return sorted(cuts)
+    return sorted(inner)
