@@ -81,6 +81,23 @@ def test_a_cut_whose_pieces_read_doubtfully_is_not_made() -> None:
     assert len(sure[0].lines[0].words[1].chars) == 2
 
 
+def test_a_letter_cut_free_of_clutter_stays_and_the_clutter_piece_goes_with_the_clutter() -> None:
+    layout, probs, ink, _ = page()
+
+    def left_clutter(crops: list[np.ndarray]) -> np.ndarray:
+        return np.stack([reading(NOT_CHAR_INDEX, 0.9), reading(CLASS_INDEX["E"], 0.97)])
+
+    out, pieces = split_fused(layout, probs, ink, narrow_is_sure, left_clutter)
+    left, right = out.lines[0].words[1].chars
+    assert int(pieces[id(left)].argmax()) == NOT_CHAR_INDEX
+    assert int(pieces[id(right)].argmax()) == CLASS_INDEX["E"]
+
+    def all_clutter(crops: list[np.ndarray]) -> np.ndarray:
+        return np.stack([reading(NOT_CHAR_INDEX, 0.9) for _ in crops])
+
+    assert split_fused(layout, probs, ink, narrow_is_sure, all_clutter)[1] == {}
+
+
 def test_a_cut_leaving_a_short_fragment_beside_a_letter_is_not_made() -> None:
     """A wide A's bar and arm cut off its legs read 7 and 4, each surely: the 7 is a
     fragment, far shorter than the piece beside it."""
