@@ -148,8 +148,8 @@ def split_fused(
         chars = got[:, :NUM_CLASSES]
         clutter = got.argmax(axis=1) == NOT_CHAR_INDEX
         sure = ~clutter & (chars.max(axis=1) >= params.min_confidence)
-        read = [p.y1 - p.y0 for p, c in zip(pieces, clutter, strict=True) if not c]
-        tall = bool(read) and min(read) >= params.min_piece_height * max(read)
+        heights = [p.y1 - p.y0 for p, c in zip(pieces, clutter.tolist(), strict=True) if not c]
+        tall = bool(heights) and min(heights) >= params.min_piece_height * max(heights)
         if not ((sure | clutter).all() and sure.any() and tall):
             del cut[key]
     if not cut:
