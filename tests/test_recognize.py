@@ -136,3 +136,28 @@ def test_by_mass_any_digit_in_a_word_of_letters_becomes_its_best_letter() -> Non
     out = apply_context([rs], [ps], by_mass=True)[0]
     assert "".join(r.text for r in out) == "DATE"
     assert out[2].flag is not None and out[2].flag.rule == "digit-in-word->letter"
+
+
+def test_by_mass_a_word_of_doubtful_kind_takes_the_kind_all_other_words_surely_are() -> None:
+    """A date's 10 read 1 and O (1 0.55 / I 0.3, O 0.55 / 0 0.4) between 24 and 1975 is a
+    number; the same pair among words of letters is letters; beside words of both kinds (an
+    address: 48 KING ST) it keeps its own reading, and a sure word never changes."""
+    date = [
+        word({"_2": 0.95}, {"_4": 0.95}),
+        word({"_1": 0.3, "I": 0.55}, {"O": 0.55, "_0": 0.4}),
+        word({"_1": 0.95}, {"_9": 0.95}, {"_7": 0.95}, {"_5": 0.95}),
+    ]
+    out = apply_context([w[0] for w in date], [w[1] for w in date], by_mass=True)
+    assert ["".join(r.text for r in w) for w in out] == ["24", "10", "1975"]
+    by_vote = apply_context([w[0] for w in date], [w[1] for w in date])
+    assert "".join(r.text for r in by_vote[1]) == "IO"
+    city = [word({"_0": 0.55, "O": 0.42}), word({"S": 0.9}, {"L": 0.95}, {"O": 0.9})]
+    out = apply_context([w[0] for w in city], [w[1] for w in city], by_mass=True)
+    assert "".join(r.text for w in out for r in w) == "OSLO"
+    address = [
+        word({"_4": 0.95}, {"_8": 0.9}),
+        word({"K": 0.9}, {"I": 0.9}, {"N": 0.9}, {"G": 0.9}),
+        word({"_5": 0.5, "S": 0.45}, {"T": 0.9}),
+    ]
+    out = apply_context([w[0] for w in address], [w[1] for w in address], by_mass=True)
+    assert ["".join(r.text for r in w) for w in out] == ["48", "KING", "ST"]
