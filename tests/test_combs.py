@@ -3,6 +3,8 @@ full-height strokes, labels as tall as the writing taken for print, print lines 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -367,3 +369,32 @@ def test_clutter_inside_a_box_or_underline_field_is_kept_when_it_could_be_a_lett
     probs = {id(inside): p, id(weak): faint, id(outside): p}
     fields = [FoundField("box", 100, 10, 300, 60), FoundField("comb", 380, 10, 460, 60, (380, 460))]
     assert keep_in_fields(layout, fields, probs) == {id(inside)}
+
+
+def test_a_letters_side_on_a_black_dividers_blurred_edge_stays_with_the_letter() -> None:
+    """An O whose right side runs down a black divider's blurred edge: that column is far
+    darker there than along the rest of the cell, so the side is pen and stays (it read C
+    when the side went with the divider); the divider's core, as dark as any pen, goes."""
+    grey = np.ones((300, 700), dtype=np.float32)
+    x0, y0, cell, n, h = 100, 100, 40, 5, 48
+    grey[y0 : y0 + 2, x0 - 1 : x0 + n * cell + 3] = 0.1
+    grey[y0 + h : y0 + h + 2, x0 - 1 : x0 + n * cell + 3] = 0.1
+    for i in range(n + 1):
+        x = x0 + i * cell
+        grey[y0 : y0 + h + 2, x : x + 2] = 0.1  # black core
+        grey[y0 : y0 + h + 2, [x - 1, x + 2]] = 0.7  # its blurred edges
+    ox0, ox1, oy0, oy1 = x0 + cell + 10, x0 + 2 * cell - 1, y0 + 8, y0 + 40
+    o = np.zeros_like(grey, dtype=bool)
+    o[oy0 : oy0 + 3, ox0:ox1] = o[oy1 - 3 : oy1, ox0:ox1] = True
+    o[oy0:oy1, ox0 : ox0 + 3] = o[oy0:oy1, ox1 - 2 : ox1] = True  # right side: x 138-139
+    grey = np.where(o, grey * 0.15, grey).astype(np.float32)
+    mask = grey < 0.85
+    ink = np.where(mask, 1.0 - grey, 0.0).astype(np.float32)
+    for on, closed in ((P, True), (replace(P, pen_over_divider=0.0), False)):
+        found = find_fields(grey, ink, mask, SCALE, on)
+        assert [(f.kind, len(f.cells) - 1) for f in found.fields] == [("comb", n)]
+        g = found.cell_glyphs[0][1]
+        assert g is not None
+        side = g.crop[:, -1] > 0 if g.box.x1 >= ox1 else np.zeros(1, bool)
+        assert (side.sum() >= 0.8 * (oy1 - oy0)) == closed
+        assert g.box.x1 <= ox1  # and never the divider's core

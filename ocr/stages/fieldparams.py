@@ -145,6 +145,26 @@ class FieldParams:
     """...or when it is darker than the line's own darkest tenth by this much (ink over a
     light drop-out line; a black line's darkest tenth is as dark as ink, so never there)."""
 
+    pen_over_divider: float = 0.15
+    """A comb divider's pixel at least this much darker (1 - grey / paper) than its column
+    is along the cell (``fields.DIVIDER_REF_PERCENTILE``) is pen lying on the divider, and
+    stays (0: off): an O whose side ran down a black divider's blurred edge lost that side
+    and read C. Validation forms, off / 0.1 / 0.15 / 0.25: 7.27 / 6.70 / 6.53 / 6.53% CER,
+    values exact 68.3 / 73.3 / 73.7 / 73.3% (comb cells 58.8 / 68.2 / 68.8 / 68.2), before
+    the reach below was added (with it, 0.3 / 0.6 / 1.0 ch: 6.65 / 6.63 / 6.63%)."""
+
+    pen_divider_reach_ch: float = 0.3
+    """...when it lies within this many ch (rows) of a row where ink adjoins the divider:
+    the side of an O inside the divider's edge leaves it a few rows on (a stretch of about
+    a quarter of the character), while a core printed unevenly darker has nothing beside."""
+
+    pen_over_rule: float = 0.25
+    """Likewise along a rule: a pixel this much darker than the median of its row of the
+    rule is pen lying on it (a T's bar on a light cell's top rule, an I's foot on its bottom;
+    a black rule is as dark as the pen); the row's median is over its line pixels (a rule
+    fitted a pixel off along its length samples paper and print in one row). Validation
+    forms, off / 0.25 / 0.35: 6.72 / 6.65 / 6.65% CER, values exact 73.0 / 73.7 / 73.3%."""
+
     divider_margin_px: float = 1.0
     """A divider is removed this many px beyond its full columns each side (blur: px, not
     the writing's size)..."""
