@@ -135,7 +135,7 @@ def test_boundary_count_is_the_erosions() -> None:
     for _ in range(40):
         shape = (int(rng.integers(1, 50)), int(rng.integers(1, 50)))
         m = ndi.binary_dilation(rng.random(shape) > 0.8)
-        assert bz._boundary_pixels(m) == int((m & ~ndi.binary_erosion(m)).sum())
+        assert bz.boundary_pixels(m) == int((m & ~ndi.binary_erosion(m)).sum())
 
 
 def test_a_grey_image_has_no_brighter_channel_to_read() -> None:

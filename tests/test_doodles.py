@@ -11,8 +11,11 @@ from ocr.stages.binarize import Scale
 from ocr.stages.doodles import DoodleParams, drop_doodles
 
 
-def box(x: int, y: int, h: int) -> sg.CharBox:
-    return sg.CharBox(x, y, x + h // 2, y + h, "char", np.ones((h, h // 2), dtype=bool))
+def box(x: int, y: int, h: int, stroke: int = 2) -> sg.CharBox:
+    """A character-sized outline drawn ``stroke`` px wide (the pages here write 2 px)."""
+    m = np.zeros((h, h // 2), dtype=bool)
+    m[:stroke], m[-stroke:], m[:, :stroke], m[:, -stroke:] = True, True, True, True
+    return sg.CharBox(x, y, x + h // 2, y + h, "char", m)
 
 
 def reading(sure: float) -> NDArray[np.float32]:
@@ -83,3 +86,18 @@ def test_a_doubtful_group_far_along_the_text_line_goes_and_the_line_stays() -> N
     assert dropped == 1 and len(kept.lines) == 1 and len(kept.lines[0].words) == 1
     near_layout, near_probs = lonely_page(0.3, (320, 0), same_line=True)
     assert drop_doodles(near_layout, near_probs)[1] == 0  # the next word along: writing
+
+
+def test_a_doubtful_pair_drawn_far_thicker_than_the_writing_is_a_marker_drawing() -> None:
+    """Beside a line of text and no taller than it, two shapes drawn with a marker (6 px
+    strokes where the page writes 2 px) read at 0.7, too sure for the lonely rule, go; read
+    surely, or drawn with the page's pen, they stay."""
+    text = [box(30 * i, 0, 20) for i in range(10)]
+    for stroke, sure, gone in ((6, 0.7, 2), (6, 0.99, 0), (2, 0.7, 0)):
+        pair = [box(360, 0, 20, stroke), box(390, 0, 20, stroke)]  # 4 ch on
+        line = sg.Line([sg.Word(text), sg.Word(pair)])
+        layout = sg.Layout([line], Scale(20.0, 2.0))
+        probs = {id(c): reading(0.99) for c in text} | {id(c): reading(sure) for c in pair}
+        kept, dropped = drop_doodles(layout, probs)
+        assert dropped == gone, (stroke, sure)
+        assert len(kept.lines[0].words) == (1 if gone else 2)

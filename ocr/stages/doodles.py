@@ -5,8 +5,9 @@ the writing, and the recognizer reads it as a G, an A or an I. Size alone cannot
 keys drawn as big single letters (W, A, D) are as tall. The recognizer can: a doodle is read
 with doubt, a big letter is not. So a line is dropped when it holds at most a couple of
 characters, each far taller than the page's median character, and its best reading is
-doubtful. Input: the segmented layout and each box's probabilities (keyed by box identity,
-like ``drop_clutter``).
+doubtful. So is a small doubtful group far from other writing, and one drawn with a marker
+far thicker than the page's pen. Input: the segmented layout and each box's probabilities
+(keyed by box identity, like ``drop_clutter``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ocr.model.classes import NUM_CLASSES
+from ocr.stages.binarize import boundary_pixels
 from ocr.stages.segment import CharBox, Layout, Line, Word
 
 
@@ -44,6 +46,18 @@ class DoodleParams:
     lonely_gap_ch: float = 3.0
     """...(in median character heights, any direction)..."""
 
+    thick_ratio: float = 1.3
+    """A group of at most ``lonely_max_chars`` characters drawn with strokes at least this
+    many times the page's stroke width (a marker beside a pen's writing)..."""
+
+    thick_confidence: float = 0.95
+    """...whose least sure character's best probability is below this is a marker drawing,
+    near the writing or not (a star read J, an infinity sign OO, a house E3 beside a list).
+    Validation drawings pages: small groups of writing measure 0.7-1.1 page stroke widths,
+    marker shapes 1.3-2.6; CER 5.77% without the rule, 4.43 at 1.4 / 0.9, 4.24 at 1.3 /
+    0.95, 4.09 at 1.25 with no doubt asked (kept: a word written in marker beside pen
+    writing reads surely); every other scene kind and plain pages unchanged."""
+
     lonely_confidence: float = 0.6
     """...whose least sure character's best probability is below this is a drawing apart
     from the text, however small (a star's arm read J, an infinity sign read OO, a house
@@ -69,6 +83,35 @@ def _least_sure(chars: list[CharBox], probs: dict[int, NDArray[np.float32]]) -> 
     """The lowest best-character probability among ``chars`` (None when none was read)."""
     sure = [float(probs[id(c)][:NUM_CLASSES].max()) for c in chars if id(c) in probs]
     return min(sure) if sure else None
+
+
+def _stroke_ratio(chars: list[CharBox], stroke_width: float) -> float:
+    """The characters' stroke width (2 * area / boundary, as the page's is measured) over
+    the page's."""
+    area = sum(int(c.mask.sum()) for c in chars)
+    edge = sum(boundary_pixels(c.mask) for c in chars)
+    return 2.0 * area / max(edge, 1) / max(stroke_width, 1e-6)
+
+
+def _thick(
+    groups: list[list[list[Word]]],
+    probs: dict[int, NDArray[np.float32]],
+    stroke_width: float,
+    params: DoodleParams,
+) -> set[tuple[int, int]]:
+    """(line, group) indices of small doubtful groups drawn far thicker than the writing."""
+    out: set[tuple[int, int]] = set()
+    for i, line_groups in enumerate(groups):
+        for j, g in enumerate(line_groups):
+            chars = [c for w in g for c in w.chars if c.kind == "char"]
+            if not 0 < len(chars) <= params.lonely_max_chars:
+                continue
+            least = _least_sure(chars, probs)
+            if least is None or least >= params.thick_confidence:
+                continue
+            if _stroke_ratio(chars, stroke_width) >= params.thick_ratio:
+                out.add((i, j))
+    return out
 
 
 def _lonely(
@@ -112,6 +155,7 @@ def drop_doodles(
     reach = params.lonely_gap_ch * median_h
     groups = [_groups(line, reach) for line in layout.lines]
     lonely = _lonely(groups, probs, reach, params)
+    lonely |= _thick(groups, probs, layout.scale.stroke_width, params)
     kept, dropped = [], 0
     for i, line in enumerate(layout.lines):
         own = [c for w in line.words for c in w.chars if c.kind == "char"]
