@@ -93,24 +93,25 @@ def _stroke_ratio(chars: list[CharBox], stroke_width: float) -> float:
     return 2.0 * area / max(edge, 1) / max(stroke_width, 1e-6)
 
 
-def _thick(
+GroupKey = tuple[int, int]
+"""(line, group) index of a group of words (see :func:`_groups`)."""
+
+
+def _small_doubtful(
     groups: list[list[list[Word]]],
     probs: dict[int, NDArray[np.float32]],
-    stroke_width: float,
-    params: DoodleParams,
-) -> set[tuple[int, int]]:
-    """(line, group) indices of small doubtful groups drawn far thicker than the writing."""
-    out: set[tuple[int, int]] = set()
+    max_chars: int,
+    below: float,
+) -> list[tuple[GroupKey, list[CharBox]]]:
+    """Groups of 1 to ``max_chars`` characters whose least sure one reads below ``below``,
+    with their characters."""
+    out = []
     for i, line_groups in enumerate(groups):
         for j, g in enumerate(line_groups):
             chars = [c for w in g for c in w.chars if c.kind == "char"]
-            if not 0 < len(chars) <= params.lonely_max_chars:
-                continue
-            least = _least_sure(chars, probs)
-            if least is None or least >= params.thick_confidence:
-                continue
-            if _stroke_ratio(chars, stroke_width) >= params.thick_ratio:
-                out.add((i, j))
+            least = _least_sure(chars, probs) if 0 < len(chars) <= max_chars else None
+            if least is not None and least < below:
+                out.append(((i, j), chars))
     return out
 
 
@@ -119,24 +120,21 @@ def _lonely(
     probs: dict[int, NDArray[np.float32]],
     reach: float,
     params: DoodleParams,
-) -> set[tuple[int, int]]:
-    """(line, group) indices of small doubtful groups with no other character near them."""
-    index = [(i, j) for i, line_groups in enumerate(groups) for j in range(len(line_groups))]
-    own = [[c for w in groups[i][j] for c in w.chars if c.kind == "char"] for i, j in index]
-    boxes = np.asarray([(c.x0, c.y0, c.x1, c.y1) for chars in own for c in chars], np.float64)
-    owner = np.repeat(np.arange(len(own)), [len(chars) for chars in own])
-    out: set[tuple[int, int]] = set()
-    for k, chars in enumerate(own):
-        if not 0 < len(chars) <= params.lonely_max_chars:
-            continue
-        least = _least_sure(chars, probs)
-        if least is None or least >= params.lonely_confidence:
-            continue
+) -> set[GroupKey]:
+    """Small doubtful groups with no other character within ``reach`` px of them."""
+    every = [c for line_groups in groups for g in line_groups for w in g for c in w.chars]
+    chars_all = [c for c in every if c.kind == "char"]
+    boxes = np.asarray([(c.x0, c.y0, c.x1, c.y1) for c in chars_all], np.float64)
+    out: set[GroupKey] = set()
+    for k, chars in _small_doubtful(
+        groups, probs, params.lonely_max_chars, params.lonely_confidence
+    ):
+        own = np.asarray([any(c is o for o in chars) for c in chars_all])
         x0, y0 = min(c.x0 for c in chars) - reach, min(c.y0 for c in chars) - reach
         x1, y1 = max(c.x1 for c in chars) + reach, max(c.y1 for c in chars) + reach
         near = (boxes[:, 0] < x1) & (boxes[:, 2] > x0) & (boxes[:, 1] < y1) & (boxes[:, 3] > y0)
-        if not (near & (owner != k)).any():
-            out.add(index[k])
+        if not (near & ~own).any():
+            out.add(k)
     return out
 
 
@@ -155,7 +153,9 @@ def drop_doodles(
     reach = params.lonely_gap_ch * median_h
     groups = [_groups(line, reach) for line in layout.lines]
     lonely = _lonely(groups, probs, reach, params)
-    lonely |= _thick(groups, probs, layout.scale.stroke_width, params)
+    small = _small_doubtful(groups, probs, params.lonely_max_chars, params.thick_confidence)
+    sw = layout.scale.stroke_width  # marker drawings: small, doubtful, far thicker than the pen
+    lonely |= {k for k, own in small if _stroke_ratio(own, sw) >= params.thick_ratio}
     kept, dropped = [], 0
     for i, line in enumerate(layout.lines):
         own = [c for w in line.words for c in w.chars if c.kind == "char"]
