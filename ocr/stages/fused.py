@@ -22,7 +22,7 @@ from ocr.model.classes import NOT_CHAR_INDEX, NUM_CLASSES
 from ocr.stages.binarize import FloatImage
 from ocr.stages.segment import CharBox, Layout, Line, Scorer, Word, crop_char
 from ocr.stages.segment.params import DEFAULT_PARAMS, SegmentParams
-from ocr.stages.segment.split import choose_cuts
+from ocr.stages.segment.split import choose_cuts, cut_pieces, letter_count
 
 Reader = Callable[[list[FloatImage]], NDArray[np.float32]]
 """The recognizer's probabilities (every class and "not a character") for each crop."""
@@ -103,21 +103,13 @@ def _cut(
     own = box.mask
     crop = crop_char(ink, box)
     profile = crop.sum(axis=0).astype(np.float64)
-    width, height = own.shape[1], own.shape[0]
-    letter = params.letter_aspect * height
-    pitch = max(letter - stroke_width, segment.min_pitch_ratio * letter)
-    n = max(2, int(round((width - stroke_width) / pitch)))
+    letter = params.letter_aspect * own.shape[0]
+    n = letter_count(own.shape[1], letter, stroke_width, segment)
     cuts = choose_cuts(own, profile, n, letter, crop, score, params=segment, whole=False)
-    pieces: list[CharBox] = []
-    for a, b in zip([0, *cuts], [*cuts, width], strict=True):
-        piece = own[:, a:b]
-        rows = np.flatnonzero(piece.any(axis=1))
-        if rows.size == 0:
-            continue
-        r0, r1 = int(rows[0]), int(rows[-1]) + 1
-        pieces.append(
-            CharBox(box.x0 + a, box.y0 + r0, box.x0 + b, box.y0 + r1, "char", piece[r0:r1])
-        )
+    pieces = [
+        CharBox(box.x0 + a, box.y0 + r0, box.x0 + b, box.y0 + r1, "char", piece)
+        for a, r0, b, r1, piece in cut_pieces(own, cuts)
+    ]
     return pieces if len(pieces) > 1 else []
 
 

@@ -79,21 +79,36 @@ def split_wide(
             continue
         profile = (own * ink[c.y0 : c.y1, c.x0 : c.x1]).sum(axis=0).astype(np.float64)
         letter = tw if by_width else min(tw, params.split_letter_aspect * c.height)
-        # Touching letters share their joining strokes: n letters span n * (w - sw) + sw.
-        pitch = max(letter - scale.stroke_width, params.min_pitch_ratio * letter)
-        n = max(2, int(round((c.width - scale.stroke_width) / pitch)))
+        n = letter_count(c.width, letter, scale.stroke_width, params)
         cuts = choose_cuts(
             own, profile, n, letter, ink[c.y0 : c.y1, c.x0 : c.x1], score, params=params
         )
-        edges = [0, *cuts, c.width]
-        for a, b in zip(edges[:-1], edges[1:], strict=True):
-            piece = own[:, a:b]
-            rows = np.flatnonzero(piece.any(axis=1))
-            if rows.size == 0:
-                continue
-            r0, r1 = int(rows[0]), int(rows[-1]) + 1
+        for a, r0, b, r1, piece in cut_pieces(own, cuts):
             comp = Component(c.x0 + a, c.y0 + r0, c.x0 + b, c.y0 + r1, c.labels, int(piece.sum()))
-            out.append((comp, piece[r0:r1]))
+            out.append((comp, piece))
+    return out
+
+
+def letter_count(
+    width: int, letter: float, stroke_width: float, params: SegmentParams = DEFAULT_PARAMS
+) -> int:
+    """How many touching letters ``letter`` px wide a part ``width`` px wide holds (at least
+    two): touching letters share their joining strokes, n letters span n * (w - sw) + sw."""
+    pitch = max(letter - stroke_width, params.min_pitch_ratio * letter)
+    return max(2, int(round((width - stroke_width) / pitch)))
+
+
+def cut_pieces(own: BoolImage, cuts: list[int]) -> list[tuple[int, int, int, int, BoolImage]]:
+    """The part's pixels ``own`` between consecutive cut columns, each as (x0, y0, x1, y1,
+    mask) relative to the part, rows trimmed to its ink; empty pieces left out."""
+    edges = [0, *cuts, own.shape[1]]
+    out = []
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        piece = own[:, a:b]
+        rows = np.flatnonzero(piece.any(axis=1))
+        if rows.size:
+            r0, r1 = int(rows[0]), int(rows[-1]) + 1
+            out.append((a, r0, b, r1, piece[r0:r1]))
     return out
 
 
