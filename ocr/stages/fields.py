@@ -128,8 +128,8 @@ def printed_to_remove(
         crossed |= thicker_than_line(line_or_ink, xs, yc, r.thickness, along)
         for y in range(int(np.floor(-half)), int(np.ceil(half)) + 1):
             ys = np.clip(np.floor(yc + y + 0.5).astype(np.intp), 0, h - 1)  # no half-even gaps
-            hit = faint[ys, xs] & ~crossed & ~too_dark[ys, xs]
             on_line = faint[ys, xs]
+            hit = on_line & ~crossed & ~too_dark[ys, xs]
             if params.pen_over_rule > 0 and on_line.any():  # pen lying on the rule: darker
                 row = dark[ys, xs]  # than the rule's own pixels along this row of it
                 hit &= row < np.median(row[on_line]) + params.pen_over_rule
