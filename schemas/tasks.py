@@ -9,7 +9,7 @@ and the committed JSON Schema files document the contract for other clients.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
 
@@ -91,6 +91,11 @@ class BatchStarted(BaseModel):
     callback_id: str | None = Field(description="the task that writes _batch.json")
     summary_key: str
     started_at: datetime
+    summary_meta: dict[str, Any] | None = Field(
+        default=None,
+        description="the summary task's own argument: lets a follower send the summary again "
+        "when the broker lost it after every chunk finished (worker/follow.py)",
+    )
 
 
 class FailedFile(BaseModel):

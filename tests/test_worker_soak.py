@@ -331,3 +331,82 @@ def test_a_chunk_the_broker_lost_is_reported_and_a_resubmit_finishes_it(
         "lost/out/_batch.json"
     }
     print(f"\nchunk lost by the broker: reported {seconds:.1f} s after it was removed")
+
+
+def test_a_summary_the_broker_lost_is_sent_again_and_the_batch_finishes(
+    soak: tuple[Cluster, RedisServer, MotoServer], good_pages: list[Path]
+) -> None:
+    """Every chunk done and no summary anywhere: what a pool process killed between storing
+    its chunk's result and the chord's count leaves (the CI run of 2026-12-02 hit it). Made
+    on purpose: the workers' main processes are stopped while their pool processes finish
+    the batch's last chunks, and the summary message the last of them publishes is removed
+    from the queue. ``submit --wait`` must send the summary again and end with the batch
+    done, exit 0, instead of waiting or failing.
+
+    The stop must come while every worker runs one of the last chunks: an idle worker
+    stopped with a fetch (BRPOP) pending would still take the summary. That moment lasts
+    until the first of them finishes; if the polling misses it, the batch runs to its end
+    and the test tries again with another batch."""
+    import redis
+
+    cluster, _, moto = soak
+    s3 = moto.client()
+    client = redis.Redis.from_url(cluster.env["SCANSCRIBE_BROKER_URL"])
+
+    def ours(raws: list[bytes], task: str, prefix: bytes) -> list[bytes]:
+        found = []
+        for raw in raws:
+            message = json.loads(raw)
+            message = message[0] if isinstance(message, list) else message  # unacked entry
+            body = base64.b64decode(message["body"])
+            if message["headers"]["task"].endswith(task) and prefix in body:
+                found.append(raw)
+        return found
+
+    for attempt in range(3):
+        folder = f"summary{attempt}"
+        pages = good_pages[20:32]
+        for p in pages:
+            s3.put_object(Bucket=BUCKET, Key=f"{folder}/in/{p.name}", Body=p.read_bytes())
+        args = (f"s3://{BUCKET}/{folder}/in/", "--out", f"s3://{BUCKET}/{folder}/out/")
+        waiting = cluster.cli_async("submit", *args, "--wait")
+        tag = f"{folder}/in/".encode()
+        busy = len(cluster.workers)
+        deadline = time.monotonic() + 60
+        caught = False
+        while waiting.poll() is None and time.monotonic() < deadline:
+            queued = ours(client.lrange("ocr", 0, -1), "transcribe_chunk", tag)
+            running = ours(client.hvals("unacked"), "transcribe_chunk", tag)
+            if not queued and len(running) == busy:
+                caught = True
+                break
+            time.sleep(0.002)
+        if not caught:
+            waiting.communicate(timeout=120)
+            continue
+        mains = [proc.pid for proc in cluster.workers.values()]
+        for pid in mains:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            deadline = time.monotonic() + 60
+            while not (summary := ours(client.lrange("ocr", 0, -1), "finish_batch", b"")):
+                assert time.monotonic() < deadline, "no summary message published"
+                time.sleep(0.01)
+            assert client.lrem("ocr", 1, summary[0]) == 1
+            lost_id = json.loads(summary[0])["headers"]["id"]
+        finally:
+            for pid in mains:
+                os.kill(pid, signal.SIGCONT)
+        stdout, stderr = waiting.communicate(timeout=120)
+        assert waiting.returncode == 0, stderr + cluster.logs()[-4000:]
+        assert "lost the summary task; sent it again" in stderr, stderr
+        assert f"{lost_id}] succeeded" in cluster.logs()  # the same task id, run once now
+        summary_json = s3.get_object(Bucket=BUCKET, Key=f"{folder}/out/_batch.json")["Body"]
+        done = BatchSummary.model_validate_json(summary_json.read())
+        assert done.files == len(pages) and done.pages_done == len(pages), done
+        found = {o["Key"] for o in iter_keys(s3, BUCKET, f"{folder}/out/")}
+        assert found == {f"{folder}/out/{p.name}.{s}" for p in pages for s in ("json", "txt")} | {
+            f"{folder}/out/_batch.json"
+        }
+        return
+    pytest.fail("three batches ended before every worker ran one of their last chunks")

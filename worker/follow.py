@@ -60,6 +60,31 @@ def lost_chunks(broker_url: str, unfinished: list[Any]) -> list[str]:
     return sorted(lost or ())
 
 
+def resend_lost_summary(started: Any, children: list[Any], callback: Any) -> bool:
+    """Send a batch's summary task again, under its own id, when every chunk succeeded and
+    the broker holds no summary; False (nothing sent) otherwise.
+
+    Why: a pool process killed after storing its chunk's result and before the chord's
+    count reaches the callback (Celery stores first, counts second, and then acknowledges a
+    chunk whose success was stored without running it again) leaves every chunk done and no
+    summary anywhere. The summary is rebuilt from the chunks' stored results and rewrites
+    ``_batch.json`` whole, so a second one, should the first be found after all, is harmless.
+    ``started`` is the batch's ``BatchStarted``; batches started before it carried the
+    summary's argument cannot be helped this way."""
+    from worker.celery_app import TASK_PREFIX, app
+
+    if started.summary_meta is None or not children:
+        return False
+    if not all(c.successful() for c in children):
+        return False  # a failed chunk fails the chord: its callback is marked failed, not lost
+    app.send_task(
+        TASK_PREFIX + "finish_batch",
+        args=[[c.result for c in children], started.summary_meta],
+        task_id=callback.id,
+    )
+    return True
+
+
 def wait_for_batch(batch_id: str, show: bool = True, timeout: float | None = None) -> int:
     """Follow a batch to its end with a progress bar; the exit code of ``submit --wait``.
 
@@ -94,6 +119,7 @@ def wait_for_batch(batch_id: str, show: bool = True, timeout: float | None = Non
     bar = tqdm(total=started.files, unit="file", file=sys.stderr, disable=not show)
     counted: set[str] = set()
     failed_chunks = 0
+    resent = False
     last_progress = last_check = time.monotonic()
     try:
         group = GroupResult.restore(started.group_id, app=app)
@@ -120,7 +146,20 @@ def wait_for_batch(batch_id: str, show: bool = True, timeout: float | None = Non
                 last_check = now
                 waiting = [c for c in group.results if c.id not in counted] or [callback]
                 lost = lost_chunks(s.broker_url, waiting)
-                if lost:
+                if (
+                    lost == [callback.id]
+                    and not resent
+                    and group is not None
+                    and resend_lost_summary(started, group.results, callback)
+                ):
+                    resent = True
+                    last_progress = now
+                    bar.write(
+                        f"batch {batch_id}: every chunk finished but the broker lost the "
+                        "summary task; sent it again",
+                        file=sys.stderr,
+                    )
+                elif lost:
                     bar.close()
                     return _fail(
                         f"batch {batch_id} FAILED: {len(lost)} chunk(s) lost by the broker "

@@ -273,6 +273,7 @@ def transcribe_prefix(self: Task, **request: Any) -> dict[str, Any]:
         callback_id=callback_id,
         summary_key=summary_key,
         started_at=started,
+        summary_meta=meta,
     ).model_dump(mode="json")
 
 
