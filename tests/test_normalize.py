@@ -6,7 +6,13 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ocr.stages.normalize import GLYPH_BOX, SIZE, normalize_batch, normalize_glyph
+from ocr.stages.normalize import (
+    GLYPH_BOX,
+    SIZE,
+    normalize_batch,
+    normalize_glyph,
+    resize_bilinear,
+)
 
 
 def bar(h: int, w: int, top: int, left: int, bh: int, bw: int) -> np.ndarray:
@@ -67,3 +73,25 @@ def test_blank_gives_zeros_and_batch_matches() -> None:
     batch = normalize_batch(imgs)
     assert batch.shape == (2, SIZE, SIZE)
     np.testing.assert_array_equal(batch[1], normalize_glyph(imgs[1]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    h=st.integers(1, 160),
+    w=st.integers(1, 160),
+    nh=st.integers(2, GLYPH_BOX),
+    nw=st.integers(2, GLYPH_BOX),
+    seed=st.integers(0, 2**31),
+)
+def test_resize_is_pillows_bilinear(h: int, w: int, nh: int, nw: int, seed: int) -> None:
+    """The shipped model was trained on glyphs Pillow resized; the matrix resize that replaced
+    it must give the same pixels (shrinking with antialiasing and enlarging alike)."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    img = (rng.random((h, w)) * (rng.random((h, w)) > 0.4)).astype(np.float32)
+    want = np.asarray(
+        Image.fromarray(img, mode="F").resize((nw, nh), Image.Resampling.BILINEAR),
+        dtype=np.float32,
+    )
+    np.testing.assert_allclose(resize_bilinear(img, nh, nw), want, rtol=0, atol=1e-6)
