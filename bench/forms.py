@@ -96,8 +96,10 @@ def measure(files: list[Path], model_dir: Path, show: int = 0) -> dict[str, obje
     ms: list[float] = []
     stages: dict[str, list[float]] = {}
     worst: list[tuple[float, str]] = []
+    by_font: dict[str, list[int]] = {}
     for n, f in enumerate(files):
-        truth = json.loads(f.with_suffix(".truth.json").read_text())["fields"]
+        truth_file = json.loads(f.with_suffix(".truth.json").read_text())
+        truth = truth_file["fields"]
         start = time.perf_counter()
         result = transcribe_page(next(read_pages(f)), rec, FIELDS)
         ms.append((time.perf_counter() - start) * 1000)
@@ -107,6 +109,10 @@ def measure(files: list[Path], model_dir: Path, show: int = 0) -> dict[str, obje
         for k, v in s.items():
             total[k] = total.get(k, 0) + v
         worst.append((s["edits"] / max(1, s["chars"]), f.name))
+        font = by_font.setdefault(Path(truth_file.get("font", "unknown")).stem, [0, 0, 0])
+        font[0] += s["label_edits"]
+        font[1] += s["label_chars"]
+        font[2] += 1
         if n < show:
             for t in truth:
                 print(f"  truth {t['kind']:9} {t['label']!r:18} {t['value']!r}")
@@ -131,6 +137,12 @@ def measure(files: list[Path], model_dir: Path, show: int = 0) -> dict[str, obje
         "median_ms_per_page": round(statistics.median(ms), 1),
         "p90_ms_per_page": round(sorted(ms)[int(0.9 * (len(ms) - 1))], 1),
         "median_stage_ms": {k: round(statistics.median(v), 1) for k, v in stages.items()},
+        "label_cer_by_font_percent": {
+            name: f"{100 * e / max(1, c):.1f} ({k} forms)"
+            for name, (e, c, k) in sorted(
+                by_font.items(), key=lambda kv: -kv[1][0] / max(1, kv[1][1])
+            )
+        },
         "worst_forms": [f"{name} {100 * c:.1f}%" for c, name in sorted(worst, reverse=True)[:5]],
     }
 

@@ -324,3 +324,25 @@ def test_space_threshold_parts_letter_gaps_from_word_gaps_beside_spaced_rows() -
     t = word_gap_threshold(np.concatenate([letters, words, rows]))
     assert 0.55 < t < 0.8
     assert 0.55 < word_gap_threshold(np.concatenate([letters, words])) < 0.8
+
+
+def test_print_keeps_an_i_set_close_to_its_neighbour_apart() -> None:
+    """Handwriting joins a bare stem to a letter less than a stroke width away (a D drawn in
+    two strokes); a narrow printed font sets ID that close, and print must read two letters."""
+    from ocr.stages.printread import print_params
+
+    ch, sw = 40, 4
+    mask = np.zeros((80, 120), dtype=bool)
+    mask[20 : 20 + ch, 30 : 30 + sw] = True  # the I
+    gap = 3  # less than a stroke width
+    x0 = 30 + sw + gap
+    yy, xx = np.mgrid[:80, :120]
+    ry, rx, cy, cx = ch / 2, 13.0, 20 + ch / 2 - 0.5, x0 + 13.0
+    d = ((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2
+    mask |= (d <= 1.0) & (((yy - cy) / (ry - sw)) ** 2 + ((xx - cx) / (rx - sw)) ** 2 > 1.0)
+    ink = mask.astype(np.float32)
+    scale = Scale(char_height=float(ch), stroke_width=float(sw))
+    hand = sg.segment(mask, ink, scale, None)
+    printed = sg.segment(mask, ink, scale, None, params=print_params(sg.DEFAULT_PARAMS))
+    assert shape(hand) == [[1]]  # the handwriting's stem rule
+    assert shape(printed) == [[2]]

@@ -56,6 +56,17 @@ class Shifted:
 PRINT_PAD: float = 0.4
 """A line of print is cut from the page with this many print heights around it."""
 
+PRINT_STEM_GAP_SW: float = -1.0
+"""``SegmentParams.stem_gap_sw`` for print, in stroke widths. A printed letter is one
+component (no stem drawn apart from its bowl), and a narrow font sets its letters closer than
+a stroke width: the handwriting's value (1.0) joined an I to its neighbour (SIGNED read
+SGNED, ID read D). At -1 only a stem overlapping its neighbour by a stroke width joins it."""
+
+PRINT_SCORED_MERGE_GAP_SW: float = -1.0
+"""``SegmentParams.scored_merge_gap_sw`` for print, in stroke widths: likewise no
+neighbouring letters offered to the scorer as one (it liked CI as a G). With both, labels of
+the validation forms: CER 6.11 -> 4.80%, read exactly 82.9 -> 87.9%."""
+
 OWN_GROW_PX: int = 2
 """The line's own print (page working px) is grown by this much before it selects the
 crop's components: the crop is binarized again and its strokes are a little wider."""
@@ -78,6 +89,14 @@ def _own_components(mask: BoolImage, own: BoolImage) -> BoolImage:
     keep[np.unique(labels[own & mask])] = True
     keep[0] = False
     return keep[labels]
+
+
+def print_params(params: SegmentParams) -> SegmentParams:
+    """Segmentation constants for a line of print: the page's, without the merges of
+    separate parts that handwriting needs (see ``PRINT_STEM_GAP_SW``)."""
+    return replace(
+        params, stem_gap_sw=PRINT_STEM_GAP_SW, scored_merge_gap_sw=PRINT_SCORED_MERGE_GAP_SW
+    )
 
 
 def read_print(
@@ -118,7 +137,7 @@ def read_print(
         mask = _own_components(crop.mask, own_big)
         ink = np.where(mask, crop.ink, np.float32(0)).astype(np.float32)
         crop = replace(crop, mask=mask, ink=ink)
-        layout = segment(crop.mask, crop.ink, crop.scale, score, params=params)
+        layout = segment(crop.mask, crop.ink, crop.scale, score, params=print_params(params))
         maps: list[BoxMap] = [Resampled(crop.factor), Shifted(a, b)]
         out.append(PrintRead(layout, cut_glyphs(crop.ink, layout), maps))
     return out

@@ -124,6 +124,9 @@ class SynthForm:
     writer: int
     seed: int
     jpeg_quality: int = 90
+    font: str = "built-in"
+    """The labels' font file name (Pillow's built-in font where none was found): label
+    accuracy differs by font, and the benchmark reports it per font."""
 
     @property
     def text(self) -> str:
@@ -299,7 +302,8 @@ def render_form(
 
     image = _compose(p, ink, printed, rules, BOX_COLOURS[colour_name], rng, photo)
     quality = int(rng.integers(70, 96))
-    return SynthForm(image, title, fields, writer, seed, quality)
+    font = label_font_path.name if label_font_path is not None else "built-in"
+    return SynthForm(image, title, fields, writer, seed, quality, font)
 
 
 def _comb(
@@ -390,6 +394,7 @@ def truth_dict(form: SynthForm) -> dict[str, object]:
         "text": form.text,
         "writer": form.writer,
         "seed": form.seed,
+        "font": form.font,
         "width": int(form.image.shape[1]),
         "height": int(form.image.shape[0]),
         "fields": [
