@@ -112,6 +112,29 @@ def test_printed_text_row_is_not_a_rule() -> None:
     assert found.fields == []
 
 
+def test_tops_of_narrow_print_run_together_are_not_an_underline() -> None:
+    """A narrow font's E, F and T top bars touch and make a line 3 ch long; the letters'
+    bodies hang below it (an E's middle bar half a letter down), where an underline has
+    paper. With ``below_band_ch`` 0 (only the pixels just beside it judged) it is a field."""
+    from dataclasses import replace
+
+    from ocr.stages.fieldparams import DEFAULT_FIELD_PARAMS
+
+    grey = blank()
+    x0, top = 100, 150
+    grey[top : top + 3, x0 : x0 + 6 * 17] = 0.1  # the bars, run together
+    for k in range(6):  # E-like letters: a stem and a middle and a bottom bar
+        x = x0 + k * 17
+        grey[top : top + 24, x : x + 3] = 0.1
+        grey[top + 11 : top + 14, x : x + 13] = 0.1
+        grey[top + 21 : top + 24, x : x + 15] = 0.1
+    mask = grey < 0.5
+    ink = np.where(mask, 1.0 - grey, 0.0).astype(np.float32)
+    assert find_fields(grey, ink, mask, SCALE).fields == []
+    near_only = replace(DEFAULT_FIELD_PARAMS, below_band_ch=0.0)
+    assert [f.kind for f in find_fields(grey, ink, mask, SCALE, near_only).fields] == ["underline"]
+
+
 def test_lined_paper_is_not_a_stack_of_fields() -> None:
     grey = blank(700)
     for k in range(8):

@@ -134,6 +134,13 @@ def find_rules(faint: BoolImage, dark: FloatImage, scale: Scale, params: FieldPa
         off = int(np.ceil(thickness / 2)) + 2
         above = faint[np.clip(np.round(cy - off).astype(np.intp), 0, h - 1), cx].mean()
         below = faint[np.clip(np.round(cy + off).astype(np.intp), 0, h - 1), cx].mean()
+        # The tops of a row of print run together into a line (the top bars of EFERE in a
+        # narrow font) have the letters' bodies below them in most columns, a little further
+        # off than the feet's stems; an underline has paper below it.
+        reach = max(1, int(round(params.below_band_ch * ch)))
+        rows = np.round(cy + off).astype(np.intp)[None, :] + np.arange(reach)[:, None]
+        band_ink = faint[np.clip(rows, 0, h - 1), cx[None, :]].any(axis=0).mean()
+        below = max(below, float(band_ink))
         rules.append(
             Rule(
                 x0,
