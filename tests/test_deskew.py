@@ -86,3 +86,34 @@ def test_tilted_page_on_a_desk_reads_like_the_flat_page(page) -> None:
         [c.box[3] - c.box[1] for ln in flat.lines for wd in ln.words for c in wd.characters]
     )
     assert np.mean(dist < 0.3 * char_h) >= 0.9
+
+
+def test_scattered_marks_are_not_a_tilted_page() -> None:
+    """A few letters drawn apart (keys on a sheet) line up by chance at some angle; with no
+    lines of writing there, the page is left as it is. Five layouts of eight letter-sized
+    rings: each gets a tilt of 3 degrees or more from the projection search alone."""
+    from ocr.stages.binarize import Scale
+    from ocr.stages.deskew import MIN_DESKEW_DEG, lined_share
+    from ocr.stages.segment import estimate_skew, filter_components, find_components
+
+    rng = np.random.default_rng(5)
+    tried = 0
+    while tried < 5:
+        mask = np.zeros((700, 900), dtype=bool)
+        yy, xx = np.mgrid[:40, :30]
+        ring = (((yy - 19.5) / 20) ** 2 + ((xx - 14.5) / 15) ** 2 <= 1) & (
+            ((yy - 19.5) / 16) ** 2 + ((xx - 14.5) / 11) ** 2 > 1
+        )
+        for _ in range(8):
+            y, x = int(rng.integers(0, 660)), int(rng.integers(0, 870))
+            mask[y : y + 40, x : x + 30] |= ring
+        ink = mask.astype(np.float32)
+        page = replace(prepare_page(np.full((20, 20), 255, np.uint8)), mask=mask, ink=ink)
+        page = replace(page, scale=Scale(char_height=40.0, stroke_width=4.0))
+        parts = filter_components(find_components(mask), page.scale)
+        radians = estimate_skew(parts, page.scale, max_deg=20.0)
+        if abs(np.rad2deg(radians)) < MIN_DESKEW_DEG:
+            continue  # the search itself found no tilt: nothing to test on this layout
+        tried += 1
+        assert lined_share(parts, radians, page.scale) < 0.6
+        assert measure_tilt(page).degrees == 0.0
