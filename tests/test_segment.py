@@ -346,3 +346,24 @@ def test_print_keeps_an_i_set_close_to_its_neighbour_apart() -> None:
     printed = sg.segment(mask, ink, scale, None, params=print_params(sg.DEFAULT_PARAMS))
     assert shape(hand) == [[1]]  # the handwriting's stem rule
     assert shape(printed) == [[2]]
+
+
+@pytest.mark.parametrize(("union_reads_better", "chars"), [(False, 2), (True, 1)])
+def test_with_a_scorer_a_close_stem_is_merged_only_when_the_union_reads_better(
+    union_reads_better: bool, chars: int
+) -> None:
+    """Two bars less than a stroke width apart (11, or the stem of a D drawn apart from its
+    bowl): without a scorer the stem rule joins them; with one, the scorer decides."""
+    ch, sw = 40, 4
+    mask = np.zeros((80, 120), dtype=bool)
+    mask[20 : 20 + ch, 40 : 40 + sw] = True
+    mask[20 : 20 + ch, 40 + sw + 3 : 40 + 2 * sw + 3] = True
+    ink = mask.astype(np.float32)
+    scale = Scale(char_height=float(ch), stroke_width=float(sw))
+
+    def score(crops: list[NDArray[np.float32]]) -> NDArray[np.float64]:
+        wide = np.array([c.shape[1] > 2 * sw for c in crops])
+        return np.where(wide == union_reads_better, 0.95, 0.3)
+
+    assert shape(sg.segment(mask, ink, scale, None)) == [[1]]
+    assert shape(sg.segment(mask, ink, scale, score)) == [[chars]]

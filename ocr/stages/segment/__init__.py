@@ -91,7 +91,8 @@ def segment(
     comps = comps if comps is not None else find_components(mask)
     filtered = filter_components(comps, scale, params=params)
     parts = cap_parts(filtered, params.max_parts)
-    grouped = group_lines(parts, scale, params=params)
+    stems = score is None or not params.scored_stems  # else merge_scored judges them
+    grouped = group_lines(parts, scale, params=params, stems=stems)
     budget = ScoreBudget(
         score, max(params.score_budget_min, int(params.score_budget_per_part * len(parts)))
     )

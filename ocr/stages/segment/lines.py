@@ -45,7 +45,10 @@ def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
 
 
 def group_lines(
-    parts: Sequence[Component], scale: Scale, params: SegmentParams = DEFAULT_PARAMS
+    parts: Sequence[Component],
+    scale: Scale,
+    params: SegmentParams = DEFAULT_PARAMS,
+    stems: bool = True,
 ) -> list[list[Component]]:
     """Text lines, top to bottom, each a left-to-right list of characters and marks.
 
@@ -115,7 +118,7 @@ def group_lines(
             top[best] = min(top[best], s.y0 + dy(s))
             bottom[best] = max(bottom[best], s.y1 + dy(s))
     merged = [
-        _merge_broken(sorted(line, key=lambda c: c.x0), scale, params=params)
+        _merge_broken(sorted(line, key=lambda c: c.x0), scale, params=params, stems=stems)
         for line in lines
         if line
     ]
@@ -140,10 +143,14 @@ def _median(values: list[float]) -> float:
 
 
 def _merge_broken(
-    line: list[Component], scale: Scale, params: SegmentParams = DEFAULT_PARAMS
+    line: list[Component],
+    scale: Scale,
+    params: SegmentParams = DEFAULT_PARAMS,
+    stems: bool = True,
 ) -> list[Component]:
     """Merge horizontally overlapping parts (and small pieces touching a letter across a pen
-    lift) while the union stays character-sized."""
+    lift) while the union stays character-sized; ``stems``: a bare stem close to its
+    neighbour too (else the scorer decides, see ``SegmentParams.scored_stems``)."""
     ch, sw = scale.char_height, scale.stroke_width
     out: list[Component] = []
     for c in line:
@@ -159,7 +166,7 @@ def _merge_broken(
             gap = max(o.x0, c.x0) - min(o.x1, c.x1)
             pen_lift = is_piece and gap <= params.piece_gap_sw * sw
             narrow = min(o.width, c.width) <= params.stem_width_ch * ch
-            stem = narrow and not is_piece and gap <= params.stem_gap_sw * sw
+            stem = stems and narrow and not is_piece and gap <= params.stem_gap_sw * sw
             if (
                 ov >= params.merge_overlap
                 or stem
