@@ -39,6 +39,10 @@ VISIBILITY_TIMEOUT_S = 30
 """Short, so chunks abandoned by the killed worker and by the Redis restart come back
 within the test; above the hard time limit below, as Settings requires."""
 
+DISPATCH_S = 0.05
+"""How long a worker takes at most from fetching a message to handing it to its pool process
+(milliseconds; the chunks of these pages run for 0.2-0.4 s)."""
+
 S3_FREEZE_S = 20.0
 REDIS_DOWN_S = 5.0
 
@@ -333,20 +337,22 @@ def test_a_chunk_the_broker_lost_is_reported_and_a_resubmit_finishes_it(
     print(f"\nchunk lost by the broker: reported {seconds:.1f} s after it was removed")
 
 
+@pytest.mark.parametrize("repairer", ["wait", "status"])
 def test_a_summary_the_broker_lost_is_sent_again_and_the_batch_finishes(
-    soak: tuple[Cluster, RedisServer, MotoServer], good_pages: list[Path]
+    soak: tuple[Cluster, RedisServer, MotoServer], good_pages: list[Path], repairer: str
 ) -> None:
     """Every chunk done and no summary anywhere: what a pool process killed between storing
     its chunk's result and the chord's count leaves (the CI run of 2026-12-02 hit it). Made
     on purpose: the workers' main processes are stopped while their pool processes finish
     the batch's last chunks, and the summary message the last of them publishes is removed
     from the queue. ``submit --wait`` must send the summary again and end with the batch
-    done, exit 0, instead of waiting or failing.
+    done, exit 0, instead of waiting or failing; or ``scanscribe status``, asked first, sends
+    it (and ``--wait`` then simply sees the batch done).
 
     The stop must come while every worker runs one of the last chunks: an idle worker
     stopped with a fetch (BRPOP) pending would still take the summary. That moment lasts
     until the first of them finishes; if the polling misses it, the batch runs to its end
-    and the test tries again with another batch."""
+    and the test tries again with another batch (up to five)."""
     import redis
 
     cluster, _, moto = soak
@@ -363,43 +369,69 @@ def test_a_summary_the_broker_lost_is_sent_again_and_the_batch_finishes(
                 found.append(raw)
         return found
 
-    for attempt in range(3):
-        folder = f"summary{attempt}"
-        pages = good_pages[20:32]
+    def lose_summary(folder: str) -> tuple[Any, str, str] | None:
+        """Run a batch of ``folder`` and remove its summary message: (the ``submit --wait``
+        process, the summary's task id, the batch id), or None when the moment was missed
+        (the batch then ran to its end)."""
         for p in pages:
             s3.put_object(Bucket=BUCKET, Key=f"{folder}/in/{p.name}", Body=p.read_bytes())
         args = (f"s3://{BUCKET}/{folder}/in/", "--out", f"s3://{BUCKET}/{folder}/out/")
         waiting = cluster.cli_async("submit", *args, "--wait")
         tag = f"{folder}/in/".encode()
-        busy = len(cluster.workers)
-        deadline = time.monotonic() + 60
-        caught = False
-        while waiting.poll() is None and time.monotonic() < deadline:
+
+        def last_chunks_running() -> bool:
             queued = ours(client.lrange("ocr", 0, -1), "transcribe_chunk", tag)
             running = ours(client.hvals("unacked"), "transcribe_chunk", tag)
-            if not queued and len(running) == busy:
-                caught = True
-                break
+            return not queued and len(running) == len(cluster.workers)
+
+        deadline = time.monotonic() + 60
+        while waiting.poll() is None and time.monotonic() < deadline:
+            if last_chunks_running():
+                # A message is recorded unacknowledged when its worker fetches it, a moment
+                # before the worker hands it to its pool process: stopped in that moment, the
+                # chunk would never run.
+                time.sleep(DISPATCH_S)
+                if last_chunks_running():
+                    break
             time.sleep(0.002)
-        if not caught:
+        else:
             waiting.communicate(timeout=120)
-            continue
+            return None
         mains = [proc.pid for proc in cluster.workers.values()]
         for pid in mains:
             os.kill(pid, signal.SIGSTOP)
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 30
             while not (summary := ours(client.lrange("ocr", 0, -1), "finish_batch", b"")):
-                assert time.monotonic() < deadline, "no summary message published"
+                if time.monotonic() > deadline:  # a worker stopped with a fetch pending took it
+                    break
                 time.sleep(0.01)
-            assert client.lrem("ocr", 1, summary[0]) == 1
-            lost_id = json.loads(summary[0])["headers"]["id"]
+            if summary:
+                assert client.lrem("ocr", 1, summary[0]) == 1
         finally:
             for pid in mains:
                 os.kill(pid, signal.SIGCONT)
+        if not summary:
+            waiting.communicate(timeout=120)
+            return None
+        headers = json.loads(summary[0])["headers"]
+        return waiting, headers["id"], headers["root_id"]
+
+    pages = good_pages[20:32]
+    for attempt in range(5):
+        folder = f"summary-{repairer}{attempt}"
+        lost = lose_summary(folder)
+        if lost is None:
+            continue
+        waiting, lost_id, batch_id = lost
+        if repairer == "status":  # long before --wait's own check (10 s without progress)
+            status = json.loads(cluster.cli("status", batch_id, "--json").stdout)
+            assert status["state"] == "RUNNING", status
+            assert "lost the summary task; sent it again" in status["note"], status
         stdout, stderr = waiting.communicate(timeout=120)
         assert waiting.returncode == 0, stderr + cluster.logs()[-4000:]
-        assert "lost the summary task; sent it again" in stderr, stderr
+        sent_by_wait = "lost the summary task; sent it again" in stderr
+        assert sent_by_wait == (repairer == "wait"), stderr
         assert f"{lost_id}] succeeded" in cluster.logs()  # the same task id, run once now
         summary_json = s3.get_object(Bucket=BUCKET, Key=f"{folder}/out/_batch.json")["Body"]
         done = BatchSummary.model_validate_json(summary_json.read())
@@ -409,4 +441,4 @@ def test_a_summary_the_broker_lost_is_sent_again_and_the_batch_finishes(
             f"{folder}/out/_batch.json"
         }
         return
-    pytest.fail("three batches ended before every worker ran one of their last chunks")
+    pytest.fail("five batches ended before their summary could be taken from the queue")
