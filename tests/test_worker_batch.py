@@ -279,7 +279,9 @@ def test_kill9_of_a_pool_process_requeues_its_task_at_once(
         "submit", f"s3://{BUCKET}/child/in", "--out", f"s3://{BUCKET}/child/out", "--wait"
     )
     wait_for_outputs(s3, "child/out", 4)
-    killed = cluster.kill_when_running(victim, lambda: os.kill(child, signal.SIGKILL))
+    killed = cluster.kill_when_running(
+        victim, lambda: os.kill(child, signal.SIGKILL), busy_pid=child
+    )
     # From the kill to the chunk done again: the requeued message is taken at once, so this
     # is about one chunk's work; through the visibility timeout it would be more than that
     # timeout. (The whole batch's time also counts the machine's load, not the requeue.)

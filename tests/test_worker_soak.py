@@ -171,7 +171,9 @@ def test_one_batch_survives_every_fault_at_once(
     # 1. kill -9 of a pool process while it runs a chunk; its worker survives.
     wait_count(s3, "out/", 4)
     (child,) = cluster.pool_children(w1)
-    killed_chunk = cluster.kill_when_running(w1, lambda: os.kill(child, signal.SIGKILL))
+    killed_chunk = cluster.kill_when_running(
+        w1, lambda: os.kill(child, signal.SIGKILL), busy_pid=child
+    )
     note(f"kill -9 pool process of {w1} mid-chunk")
 
     # 2. S3 frozen for 20 s: requests time out, tasks retry with backoff.

@@ -34,6 +34,30 @@ KILL_SETTLE_S: float = 0.2
 """How long a chunk must have been running before a test kills its worker (see
 Cluster.kill_when_running); chunks of the worker tests take 0.3-1.5 s."""
 
+BUSY_SAMPLE_S: float = 0.03
+"""How long a pool process is watched for CPU use before a kill meant to land mid-task."""
+
+BUSY_MIN_NS: int = 3_000_000
+"""CPU time (ns) it must use in that sample: a process running a page uses most of it even
+on a loaded machine, an idle one waiting on its pipe next to none."""
+
+
+def cpu_ns(pid: int) -> int:
+    """CPU time used by process ``pid`` so far, in ns (/proc/PID/schedstat); -1 if gone."""
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return -1
+
+
+def busy(pid: int) -> bool:
+    """Whether process ``pid`` uses at least ``BUSY_MIN_NS`` of CPU in ``BUSY_SAMPLE_S``."""
+    before = cpu_ns(pid)
+    time.sleep(BUSY_SAMPLE_S)
+    after = cpu_ns(pid)
+    return before >= 0 and after - before >= BUSY_MIN_NS
+
+
 PUMP_BYTES: int = 65536
 
 FAKE_CREDENTIALS = {
@@ -356,11 +380,17 @@ class Cluster:
         return current
 
     def kill_when_running(
-        self, name: str, kill: Any, settle_s: float = KILL_SETTLE_S, timeout: float = 60
+        self,
+        name: str,
+        kill: Any,
+        settle_s: float = KILL_SETTLE_S,
+        timeout: float = 60,
+        busy_pid: int | None = None,
     ) -> str:
-        """Call ``kill()`` once worker ``name`` has been running one chunk for ``settle_s``;
-        that chunk's id (see ``when_running``)."""
-        return self.when_running([name], lambda _: kill(), settle_s, timeout)[1]
+        """Call ``kill()`` once worker ``name`` has been running one chunk for ``settle_s``
+        (and pool process ``busy_pid``, when given, is using CPU on it); that chunk's id (see
+        ``when_running``)."""
+        return self.when_running([name], lambda _: kill(), settle_s, timeout, busy_pid)[1]
 
     def when_running(
         self,
@@ -368,6 +398,7 @@ class Cluster:
         action: Any,
         settle_s: float = KILL_SETTLE_S,
         timeout: float = 60,
+        busy_pid: int | None = None,
     ) -> tuple[str, str]:
         """Call ``action(name)`` for the first of ``names`` that has been running one chunk
         for ``settle_s``; that worker and chunk id.
@@ -377,7 +408,12 @@ class Cluster:
         message off the queue (BRPOP) and records it as unacknowledged (HSET) in two steps;
         a kill, or Redis going away, between the two loses that message (README, Known
         limits). A kill timed exactly on a receipt would hit that window far more often
-        than chance; these tests are about a worker dying mid-chunk."""
+        than chance; these tests are about a worker dying mid-chunk.
+
+        ``busy_pid``: a pool process that must also be seen using CPU: on a loaded machine the
+        log said a chunk was running while its process had finished it and was handed the
+        next one, and killed then (before it took that one) nothing was lost and nothing
+        tested (CI run of 2026-12-03)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for name in names:
@@ -385,6 +421,8 @@ class Cluster:
                 if task is None:
                     continue
                 time.sleep(settle_s)
+                if busy_pid is not None and not busy(busy_pid):
+                    continue
                 if self.running_chunk(name) == task:
                     action(name)
                     return name, task
