@@ -260,14 +260,14 @@ def cmd_status(args: argparse.Namespace) -> int:
                 state["state"] = "FAILED"
                 state["error"] = repr(callback.result)
             else:
-                from worker.follow import lost_chunks, resend_lost_summary
+                from worker.follow import SUMMARY_RESENT, lost_chunks, resend_lost_summary
                 from worker.settings import get_settings
 
                 waiting = [c for c in children if not c.ready()] or [callback]
                 lost = lost_chunks(get_settings().broker_url, waiting)
                 if lost == [callback.id] and resend_lost_summary(started, children, callback):
                     lost = []
-                    state["note"] = "the broker lost the summary task; sent it again"
+                    state["note"] = SUMMARY_RESENT
                 state["state"] = "FAILED" if lost else "RUNNING"
                 if lost:
                     state["error"] = f"chunk(s) lost by the broker: {', '.join(lost)}; resubmit"

@@ -27,6 +27,9 @@ come back after its worker died), how long ``--wait`` accepts no progress at all
 LOST_CHECK_S: float = 10.0
 """After this long without progress (and as often), look for chunks the broker lost."""
 
+SUMMARY_RESENT: str = "every chunk finished but the broker lost the summary task; sent it again"
+"""What ``submit --wait`` and ``status`` say when they sent a lost summary again."""
+
 RECHECK_S: float = 1.0
 """A chunk must be missing from the broker twice, this far apart, to count as lost (a
 message is out of both the queue and the unacked hash for microseconds while delivered)."""
@@ -149,16 +152,11 @@ def wait_for_batch(batch_id: str, show: bool = True, timeout: float | None = Non
                 if (
                     lost == [callback.id]
                     and not resent
-                    and group is not None
                     and resend_lost_summary(started, group.results, callback)
                 ):
                     resent = True
                     last_progress = now
-                    bar.write(
-                        f"batch {batch_id}: every chunk finished but the broker lost the "
-                        "summary task; sent it again",
-                        file=sys.stderr,
-                    )
+                    bar.write(f"batch {batch_id}: {SUMMARY_RESENT}", file=sys.stderr)
                 elif lost:
                     bar.close()
                     return _fail(

@@ -133,14 +133,13 @@ def find_rules(faint: BoolImage, dark: FloatImage, scale: Scale, params: FieldPa
             continue  # a row of printed letters: pixels off any one line, gaps between them
         off = int(np.ceil(thickness / 2)) + 2
         above = faint[np.clip(np.round(cy - off).astype(np.intp), 0, h - 1), cx].mean()
-        below = faint[np.clip(np.round(cy + off).astype(np.intp), 0, h - 1), cx].mean()
-        # The tops of a row of print run together into a line (the top bars of EFERE in a
-        # narrow font) have the letters' bodies below them in most columns, a little further
-        # off than the feet's stems; an underline has paper below it.
+        # Below, a band from the same row on: the tops of a row of print run together into a
+        # line (the top bars of EFERE in a narrow font) have the letters' bodies below them
+        # in most columns, a little further off than the feet's stems; an underline has
+        # paper below it. (The band's first row is the one just beside, so it covers both.)
         reach = max(1, int(round(params.below_band_ch * ch)))
         rows = np.round(cy + off).astype(np.intp)[None, :] + np.arange(reach)[:, None]
-        band_ink = faint[np.clip(rows, 0, h - 1), cx[None, :]].any(axis=0).mean()
-        below = max(below, float(band_ink))
+        below = faint[np.clip(rows, 0, h - 1), cx[None, :]].any(axis=0).mean()
         rules.append(
             Rule(
                 x0,
