@@ -29,6 +29,7 @@ from ocr.stages.binarize import (
     PreparedPage,
     brightest_channel_darkness,
     estimate_scale,
+    faint_mask,
     prepare_page,
 )
 from ocr.stages.deskew import MIN_DESKEW_DEG, measure_tilt, rotate_page
@@ -242,7 +243,13 @@ def transcribe_page(
         return [m for m in maps if m is not None]
 
     ruled = ctx.run(
-        "rules", remove_rules, prepared.ink, prepared.mask, prepared.scale, dark=darkness
+        "rules",
+        remove_rules,
+        prepared.ink,
+        prepared.mask,
+        prepared.scale,
+        dark=darkness,
+        faint=partial(faint_mask, binarized),
     )
     # Forms: the fields stage removes the printed lines itself, from the page as binarized
     # (turned and levelled like the rest): the rules stage takes the bars and tops of letters

@@ -142,3 +142,18 @@ def test_a_grey_image_has_no_brighter_channel_to_read() -> None:
     grey = np.full((300, 400), 235, dtype=np.uint8)
     grey[150:200, 200:204] = 25
     assert bz.brightest_channel_darkness(grey, bz.prepare_page(grey)) is None
+
+
+def test_faint_mask_shows_a_rule_the_page_mask_leaves_out() -> None:
+    rng = np.random.default_rng(3)
+    noise = rng.normal(0, 0.004, (400, 600)).astype(np.float32)
+    grey = np.full((400, 600), 0.9, np.float32) + noise
+    grey[198:202, :] -= 0.06  # a faint printed rule
+    grey[100:160, 300:306] = 0.2  # a pen stroke, so the page has ink
+    grey[100:106, 280:330] = 0.2
+    page = bz.prepare_page(grey)
+    f = page.factor
+    row = int(200 * f)
+    assert page.mask[row - 1 : row + 2].any(axis=0).mean() < 0.5
+    assert bz.faint_mask(page)[row - 1 : row + 2].any(axis=0).mean() > 0.9
+    assert bz.faint_mask(page).mean() < 0.05  # paper noise stays out

@@ -381,3 +381,29 @@ def test_nested_outlines_are_drawings_and_letters_with_counters_are_not() -> Non
     assert out.drawings == 2
     assert not out.mask[:, :200].any()
     assert np.array_equal(out.mask[:, 200:], mask[:, 200:])
+
+
+def test_a_faint_rules_piece_joined_to_a_word_goes_when_the_faint_mask_shows_the_rule() -> None:
+    """A notebook's faint rule binarizes only under the words (a piece joined to the letters):
+    the faint mask, where the rule runs the page's width, tells it is a rule."""
+    img, d = canvas()
+    d.line([(0, 200), (899, 200)], fill=255, width=2)  # a rule dark enough to binarize whole
+    d.line([(300, 60), (300, 100)], fill=255, width=4)  # an L standing on a faint rule...
+    d.line([(300, 100), (330, 100)], fill=255, width=4)
+    d.line([(280, 101), (380, 101)], fill=255, width=2)  # ...whose piece under the word shows
+    ink, mask = as_mask(img)
+    faint_img = img.copy()
+    ImageDraw.Draw(faint_img).line([(0, 101), (899, 101)], fill=255, width=2)
+    faint = np.asarray(faint_img) > 127
+    plain = remove_rules(ink, mask, SCALE)
+    assert plain.mask[101, 340:380].all()  # the piece is too short for a rule on the mask
+    out = remove_rules(ink, mask, SCALE, faint=lambda: faint)
+    assert not out.mask[100:103, 340:380].any()
+    assert out.mask[60:100, 299:302].all()  # the L's stem stays
+
+    # A page without rules on its mask never asks for the faint one.
+    def unasked() -> np.ndarray:
+        raise AssertionError("the faint mask was asked for on a page without rules")
+
+    alone = remove_rules(*as_mask(canvas()[0]), SCALE, faint=unasked)
+    assert not alone.found

@@ -412,6 +412,26 @@ def brightest_channel_darkness(image: NDArray[np.generic], page: PreparedPage) -
     return np.where(page.mask, np.clip(dark, 0.0, 1.0), np.float32(0.0)).astype(np.float32)
 
 
+FAINT_SIGMAS: float = 3.0
+"""A pixel of :func:`faint_mask` is this many paper-noise sigmas darker than the paper: a
+notebook's faint rules, which the page's own thresholds keep only where they pass dark
+writing (a piece under each word, joined to its letters), show there along their length."""
+
+
+def faint_mask(page: PreparedPage) -> BoolImage:
+    """Everything darker than the paper's noise on ``page`` (working resolution): where the
+    rules stage looks for rules too faint to binarize whole (asked only on ruled pages).
+    Paper grain and the pen show too; only long thin straight runs are taken from it."""
+    g = page.grey
+    bg = estimate_background(g, background_cell(page.scale, g.shape))
+    dark = 1.0 - g / np.maximum(bg, np.float32(1e-3))
+    sample = dark[::4, ::4].ravel() if dark.size > 4096 else dark.ravel()
+    med = float(np.median(sample))
+    sigma = 1.4826 * float(np.median(np.abs(sample - med))) + 1e-4
+    level = max(med + FAINT_SIGMAS * sigma, 0.5 * MIN_INK_CONTRAST)
+    return np.asarray(dark > level)
+
+
 RULED_SHARE: float = 0.1
 """Printed rules make at least this share of a ruled page's ink on the probe (a sheet's
 edge or a desk's long streaks make less, and need no second look)."""

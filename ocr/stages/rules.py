@@ -15,6 +15,7 @@ length is relative to the page's character height (ch) or stroke width (sw).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -341,16 +342,26 @@ def remove_rules(
     params: RuleParams = DEFAULT_RULE_PARAMS,
     comps: Components | None = None,
     dark: FloatImage | Darkness | None = None,
+    faint: Callable[[], BoolImage] | None = None,
 ) -> RulesRemoved:
     """Remove horizontal and vertical printed rules and box edges from the ink map and mask,
     keeping the pixels where handwriting crosses them. ``comps``: the mask's components if
     known already; ``dark``: the unsaturated darkness (:attr:`PreparedPage.dark`), or a
     function giving such maps (asked only when rules were found): it tells pen from print
-    where the ink map has both at its ceiling (else the ink map is used)."""
+    where the ink map has both at its ceiling (else the ink map is used); ``faint``: a
+    function giving the page's faint mask (:func:`ocr.stages.binarize.faint_mask`), asked
+    only when rules were found: rules too faint to binarize whole are found on it, and the
+    pieces of them the mask holds (under and joined to the words) go too."""
     comps = comps if comps is not None else find_components(mask)
     removed, (nh, nv, nb) = rule_pixels(mask, scale, params, comps)
     if not removed.any():
         return RulesRemoved(ink, mask, removed, 0, 0, 0, comps)
+    # Lined paper only: a grid's lines are all found on the mask (validation grid pages 11.99
+    # -> 12.40% CER with the faint pass, lined 8.03 -> 7.35%).
+    if faint is not None and nh and nv < params.grid_min_vertical:
+        more, (fh, fv, _) = rule_pixels(faint(), scale, params)
+        removed |= more & mask
+        nh, nv = max(nh, fh), max(nv, fv)
     maps = [dark] if isinstance(dark, np.ndarray) else list(dark()) if dark is not None else []
     best = most_telling(maps, mask, removed)
     darkness = ink if best is None else best
