@@ -34,6 +34,7 @@ from ocr.stages.binarize import (
 )
 from ocr.stages.deskew import MIN_DESKEW_DEG, measure_tilt, rotate_page
 from ocr.stages.doodles import drop_doodles
+from ocr.stages.faint import faint_chars
 from ocr.stages.fields import FieldsFound, find_fields, keep_in_fields, outside_frames
 from ocr.stages.fused import split_fused
 from ocr.stages.orient import Orientation, find_orientation, turn_page
@@ -164,18 +165,27 @@ def drop_clutter(
     clutter = {
         key for key, p in probs.items() if int(p.argmax()) == NOT_CHAR_INDEX and key not in keep
     }
-    if not clutter:
+    return drop_boxes(layout, clutter)[0], len(clutter)
+
+
+def drop_boxes(layout: Layout, gone: set[int]) -> tuple[Layout, int]:
+    """The layout without the character boxes whose identities are in ``gone``; words left
+    without characters go with their marks, lines left empty go. Returns how many of the
+    layout's boxes went."""
+    if not gone:
         return layout, 0
     lines: list[LayoutLine] = []
+    dropped = 0
     for line in layout.lines:
         words = []
         for word in line.words:
-            chars = [c for c in word.chars if c.kind != "char" or id(c) not in clutter]
+            chars = [c for c in word.chars if c.kind != "char" or id(c) not in gone]
+            dropped += len(word.chars) - len(chars)
             if any(c.kind == "char" for c in chars):
                 words.append(LayoutWord(chars))
         if words:
             lines.append(LayoutLine(words))
-    return replace(layout, lines=lines), len(clutter)
+    return replace(layout, lines=lines), dropped
 
 
 def page_warnings(
@@ -353,9 +363,15 @@ def transcribe_page(
             segment=options.segment,
         )
         by_box.update(pieces)
-    layout, dropped = drop_clutter(layout, by_box, keep_in_fields(layout, found.fields, by_box))
+    kept = keep_in_fields(layout, found.fields, by_box)
+    layout, dropped = drop_clutter(layout, by_box, kept)
     layout, doodles = drop_doodles(layout, by_box)
-    dropped += doodles
+    # Faintness is judged on the pixels as decoded: every step after decoding, undone.
+    after_decoding = maps[:0:-1]
+    layout, faint = drop_boxes(
+        layout, faint_chars(layout, by_box, page.pixels, after_decoding) - kept
+    )
+    dropped += doodles + faint
     if page_glyphs and dropped == page_glyphs and not found.fields and not prints:
         raise blank
     clutter_warnings = []
