@@ -296,7 +296,7 @@ def transcribe_page(
         "shapes", remove_nested_shapes, prepared.ink, prepared.mask, prepared.scale, level_comps
     )
     gone: BoolImage | None = None
-    if shapes.drawings:
+    if shapes.changed:
         gone = prepared.mask & ~shapes.mask
         prepared = replace(prepared, ink=shapes.ink, mask=shapes.mask)
         level_comps = None

@@ -407,3 +407,29 @@ def test_a_faint_rules_piece_joined_to_a_word_goes_when_the_faint_mask_shows_the
 
     alone = remove_rules(*as_mask(canvas()[0]), SCALE, faint=unasked)
     assert not alone.found
+
+
+def test_a_frame_drawn_around_a_word_goes_and_the_word_stays() -> None:
+    """A hand-drawn box around a word, one letter touching its inside (caffreyu's SPACE key):
+    the frame goes, the letters stay whole but for the touching tip; a big O stays."""
+    from ocr.stages.segment import find_components
+    from ocr.stages.shapes import remove_nested_shapes
+
+    img, d = canvas(200, 700)
+    d.rectangle([20, 40, 300, 110], outline=255, width=4)  # 8.75 ch wide, 2.2 ch tall
+    d.line([(60, 55), (60, 95)], fill=255, width=4)  # an L...
+    d.line([(60, 95), (80, 95)], fill=255, width=4)
+    d.line([(120, 55), (120, 108)], fill=255, width=4)  # ...and an I touching the bottom edge
+    d.line([(160, 55), (160, 95)], fill=255, width=4)  # ...and an H
+    d.line([(180, 55), (180, 95)], fill=255, width=4)
+    d.line([(160, 75), (180, 75)], fill=255, width=4)
+    d.ellipse([400, 40, 500, 130], outline=255, width=4)  # a big empty O: no frame
+    d.rectangle([550, 40, 690, 110], outline=255, width=4)  # an empty box: no frame either
+    d.point([(600, 70)], fill=255)
+    ink, mask = as_mask(img)
+    out = remove_nested_shapes(ink, mask, SCALE, find_components(mask))
+    assert out.frames == 1 and out.drawings == 0 and out.changed
+    assert not out.mask[40:44, 20:300].any() and not out.mask[40:110, 20:24].any()
+    assert np.array_equal(out.mask[50:100, 50:200], mask[50:100, 50:200])
+    assert out.mask[55:100, 119:122].all()  # the I, but for its tip in the frame's ring
+    assert np.array_equal(out.mask[:, 380:], mask[:, 380:])
