@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -255,6 +256,20 @@ def background_cell(scale: Scale | None, shape: tuple[int, ...]) -> float:
     return BG_CELL_CHARS * scale.char_height
 
 
+def darkness_over(grey: FloatImage, background: FloatImage) -> FloatImage:
+    """1 - grey / paper level: 0 on paper, towards 1 on ink (negative where brighter)."""
+    return cast(FloatImage, np.float32(1.0) - grey / np.maximum(background, np.float32(1e-3)))
+
+
+def paper_noise(dark: FloatImage) -> tuple[float, float, FloatImage]:
+    """The paper's darkness level and noise (median and MAD sigma, robust to the ink
+    minority) from a subsample of ``dark``, and that subsample."""
+    sample = dark[::4, ::4].ravel() if dark.size > 4096 else dark.ravel()
+    med = float(np.median(sample))
+    sigma = 1.4826 * float(np.median(np.abs(sample - med))) + 1e-4
+    return med, sigma, sample
+
+
 def binarize(grey: FloatImage, scale: Scale | None = None) -> Binarized:
     """Normalize by the background, then hysteresis-threshold the darkness.
 
@@ -269,12 +284,9 @@ def binarize(grey: FloatImage, scale: Scale | None = None) -> Binarized:
     if scale is not None:  # the final pass: stroke width known, the closing can be sized
         shadowed = follow_hard_shadows(g, bg, cell, scale.stroke_width, scale.char_height)
         bg, hard = shadowed.background, shadowed.hard_edge
-    dark = 1.0 - g / np.maximum(bg, np.float32(1e-3))
+    dark = darkness_over(g, bg)
     np.clip(dark, 0.0, 1.0, out=dark)
-    # Paper statistics from a subsample: median and MAD are robust to the ink minority.
-    sample = dark[::4, ::4].ravel() if dark.size > 4096 else dark.ravel()
-    med = float(np.median(sample))
-    sigma = 1.4826 * float(np.median(np.abs(sample - med))) + 1e-4
+    med, sigma, sample = paper_noise(dark)
     ink_level = float(np.percentile(sample, INK_PERCENTILE))
     high = max(med + NOISE_SIGMAS * sigma, INK_FRACTION_HIGH * ink_level, MIN_INK_CONTRAST)
     low = max(med + 0.5 * NOISE_SIGMAS * sigma, LOW_OVER_HIGH * high)
@@ -407,8 +419,7 @@ def brightest_channel_darkness(image: NDArray[np.generic], page: PreparedPage) -
     if top.shape != (h, w):
         top = np.asarray(Image.fromarray(top).resize((w, h), Image.Resampling.BILINEAR))
     g = top.astype(np.float32) * np.float32(1.0 / 255.0)
-    bg = estimate_background(g, background_cell(page.scale, g.shape))
-    dark = 1.0 - g / np.maximum(bg, np.float32(1e-3))
+    dark = darkness_over(g, estimate_background(g, background_cell(page.scale, g.shape)))
     return np.where(page.mask, np.clip(dark, 0.0, 1.0), np.float32(0.0)).astype(np.float32)
 
 
@@ -423,11 +434,8 @@ def faint_mask(page: PreparedPage) -> BoolImage:
     rules stage looks for rules too faint to binarize whole (asked only on ruled pages).
     Paper grain and the pen show too; only long thin straight runs are taken from it."""
     g = page.grey
-    bg = estimate_background(g, background_cell(page.scale, g.shape))
-    dark = 1.0 - g / np.maximum(bg, np.float32(1e-3))
-    sample = dark[::4, ::4].ravel() if dark.size > 4096 else dark.ravel()
-    med = float(np.median(sample))
-    sigma = 1.4826 * float(np.median(np.abs(sample - med))) + 1e-4
+    dark = darkness_over(g, estimate_background(g, background_cell(page.scale, g.shape)))
+    med, sigma, _ = paper_noise(dark)
     level = max(med + FAINT_SIGMAS * sigma, 0.5 * MIN_INK_CONTRAST)
     return np.asarray(dark > level)
 

@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage as ndi
 
-from ocr.stages.binarize import BoolImage, FloatImage, Scale, estimate_background
+from ocr.stages.binarize import BoolImage, FloatImage, Scale, darkness_over, estimate_background
 from ocr.stages.fieldparams import FieldParams
 from ocr.stages.runs import runs_at_least
 
@@ -60,7 +60,7 @@ def darkness(grey: FloatImage, scale: Scale, params: FieldParams) -> FloatImage:
         Image.fromarray(bg_small, mode="F").resize((w, h), Image.Resampling.BILINEAR),
         dtype=np.float32,
     )
-    d = (1.0 - grey / np.maximum(bg, np.float32(1e-3))).astype(np.float32)
+    d = darkness_over(grey, bg).astype(np.float32)
     return np.clip(d, 0.0, 1.0, out=d)
 
 

@@ -135,13 +135,8 @@ def remove_nested_shapes(
     big, huge, wide = params.min_outer_ch * ch, params.max_outer_ch * ch, params.frame_min_ch * ch
     drop: set[int] = set()
     found = framed = 0
-    outlines = [
-        c
-        for c in comps.items
-        if big <= c.height
-        and big <= c.width
-        and (max(c.height, c.width) >= wide or c.height <= huge >= c.width)
-    ]
+    # Any size from ``big`` up: frames are wider than ``huge``, nested drawings are not.
+    outlines = [c for c in comps.items if big <= c.height and big <= c.width]
     outlines.sort(key=lambda c: c.area, reverse=True)
     if not outlines:
         return ShapesRemoved(ink, mask, 0)
