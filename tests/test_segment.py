@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw
 
 from ocr.stages import segment as sg
 from ocr.stages.binarize import Scale, prepare_page
+from ocr.stages.segment import split
 
 Stroke = list[tuple[float, float]]
 
@@ -204,10 +205,15 @@ def test_a_line_of_touching_pairs_is_split_though_every_part_is_as_wide() -> Non
         return np.where((aspect > 0.4) & (aspect < 0.85), 0.95, 0.2)
 
     p = prepare_page(page.image)
-    layout = sg.segment(p.mask, p.ink, p.scale, score)
+    # Every candidate cut offered: this scorer's band is narrower than a recognizer's, and the
+    # one cut it accepts in the last XT lies at the left end of the T's bar, within
+    # ``split_min_gap`` of the bar's lowest column (the shipped model reads the pieces of
+    # either cut as X and T).
+    params = replace(sg.SegmentParams(), split_min_gap=0.0)
+    layout = sg.segment(p.mask, p.ink, p.scale, score, params=params)
     assert len(shape(layout)[0]) == len(pairs) and min(shape(layout)[0]) >= 2, shape(layout)
     # Only the aspect rule finds them: without it the pairs stay whole.
-    params = replace(sg.SegmentParams(), split_aspect=99.0)
+    params = replace(params, split_aspect=99.0)
     whole = sg.segment(p.mask, p.ink, p.scale, score, params=params)
     assert shape(whole) == [[1, 1, 1, 1, 1, 1]]
 
@@ -367,3 +373,56 @@ def test_with_a_scorer_a_close_stem_is_merged_only_when_the_union_reads_better(
 
     assert shape(sg.segment(mask, ink, scale, None)) == [[1]]
     assert shape(sg.segment(mask, ink, scale, score)) == [[chars]]
+
+
+def test_local_minima_are_the_dips_of_a_profile() -> None:
+    profile = np.array([5, 3, 4, 4, 1, 1, 6, 2, 7], dtype=float)
+    # Col 1 is a dip; the flat bottom at 4-5 gives one column per side; 7 is a dip;
+    # the plateau at 2-3 is no dip (neither side lower) and col 0 / 8 lie outside [lo, hi).
+    assert split.local_minima(profile, 1, 8) == [1, 4, 5, 7]
+    assert split.local_minima(profile, 2, 7) == [4, 5]
+    assert split.local_minima(profile, 5, 5) == []
+
+
+def test_a_dip_away_from_every_expected_boundary_is_a_candidate_cut() -> None:
+    """Two touching letters 60 px wide: the expected cuts (30, or 20 and 40) fall into the
+    first letter's low middle, the letters meet at a dip at 48 that no window reaches."""
+    profile = np.full(60, 10.0)
+    profile[27:34] = 2.0  # a letter's own low middle (an M's), near the expected cut
+    profile[47:50] = 3.0  # where the letters meet
+    params = sg.SegmentParams()
+    with_dips = split._cut_candidates(profile, 2, 30.0, params, dips=True)
+    without = split._cut_candidates(profile, 2, 30.0, params, dips=False)
+    assert any(abs(c - 48) <= 1 for c in with_dips), with_dips
+    assert not any(abs(c - 48) <= 1 for c in without), without
+
+
+def test_candidate_cuts_keep_their_distance_and_their_cap() -> None:
+    rng = np.random.default_rng(3)
+    profile = rng.uniform(0.0, 10.0, 400)  # dips everywhere
+    params = sg.SegmentParams()
+    cands = split._cut_candidates(profile, 12, 30.0, params)
+    assert 2 <= len(cands) <= params.split_max_candidates
+    assert min(np.diff(cands)) >= params.split_min_gap * 30.0
+
+
+def test_no_piece_of_a_cut_is_much_wider_than_the_part_is_tall() -> None:
+    """A scorer that likes wide crops (as a 32x32 squeeze of a run of letters can read as
+    one) still gets pieces at most ``split_max_piece_aspect`` heights wide."""
+    h, w = 30, 200
+    own = np.zeros((h, w), dtype=bool)
+    own[5:25, :] = True
+    own[:, ::25] = False  # thin gaps make dips
+    ink = own.astype(np.float32)
+    profile = ink.sum(axis=0).astype(np.float64)
+
+    def likes_wide(crops: list[NDArray[np.float32]]) -> NDArray[np.float64]:
+        return np.array([min(1.0, c.shape[1] / w) for c in crops])
+
+    params = sg.SegmentParams()
+    cuts = split.choose_cuts(own, profile, 6, 33.0, ink, likes_wide, params, whole=False)
+    edges = [0, *cuts, w]
+    assert len(edges) > 2
+    assert max(np.diff(edges)) <= params.split_max_piece_aspect * h
+    wide = replace(params, split_max_piece_aspect=99.0)
+    assert len(split.choose_cuts(own, profile, 6, 33.0, ink, likes_wide, wide, whole=False)) == 1

@@ -102,6 +102,11 @@ def faint_chars(
     def darkness(c: CharBox) -> float:
         return box_darkness(pixels, to_original(c, maps, size), params)
 
+    # Darkness is at most 1, so no limit exceeds ``ratio``: where every doubtful character is
+    # darker than that, the page's reference characters need not be measured (most pages).
+    dark = {id(c): darkness(c) for c in doubtful}
+    if min(dark.values()) >= params.ratio:
+        return set()
     spread = np.linspace(0, len(chars) - 1, min(len(chars), params.reference_chars))
     limit = params.ratio * float(np.median([darkness(chars[int(i)]) for i in spread]))
-    return {id(c) for c in doubtful if darkness(c) < limit}
+    return {key for key, d in dark.items() if d < limit}

@@ -35,14 +35,23 @@ def _window_min(profile: NDArray[np.float64], want: float, half: float) -> int |
 
 
 def _cut_candidates(
-    profile: NDArray[np.float64], n0: int, tw: float, params: SegmentParams = DEFAULT_PARAMS
+    profile: NDArray[np.float64],
+    n0: int,
+    tw: float,
+    params: SegmentParams = DEFAULT_PARAMS,
+    dips: bool = True,
 ) -> list[int]:
     """Candidate cut columns: the least-ink column near every expected cut for each plausible
     piece count (n0 - 1 .. n0 + 1), so flat runs of low ink (a T's bar) still give
-    a cut where a letter boundary is expected; lowest-ink first, capped."""
+    a cut where a letter boundary is expected, and with ``dips`` every local minimum of the
+    ink profile (an M touching an A meets it at a dip no expected position lands on: the
+    least-ink column of that window was the M's own middle); lowest-ink first, none within
+    ``split_min_gap`` of a lower one, capped."""
     width = len(profile)
     smooth = ndi.uniform_filter1d(profile, size=params.profile_smooth_columns, mode="nearest")
-    cands: set[int] = set()
+    lo = max(1, int(np.ceil(params.split_min_piece * tw)))
+    hi = min(width - 1, int(width - params.split_min_piece * tw) + 1)
+    cands: set[int] = set(local_minima(smooth, lo, hi)) if dips else set()
     spread = params.split_count_spread
     for n in range(max(2, n0 - spread), n0 + spread + 1):
         for k in range(1, n):
@@ -52,8 +61,22 @@ def _cut_candidates(
                 and params.split_min_piece * tw <= col <= width - params.split_min_piece * tw
             ):
                 cands.add(col)
-    ranked = sorted(cands, key=lambda c: smooth[c])[: params.split_max_candidates]
+    ranked: list[int] = []
+    for c in sorted(cands, key=lambda c: smooth[c]):
+        if all(abs(c - r) >= params.split_min_gap * tw for r in ranked):
+            ranked.append(c)
+    ranked = ranked[: params.split_max_candidates]
     return sorted(ranked)
+
+
+def local_minima(profile: NDArray[np.float64], lo: int, hi: int) -> list[int]:
+    """Columns in [lo, hi) (1 <= lo, hi <= len - 1) no higher than either neighbour and lower
+    than one of them: the dips of an ink profile, one per side of a flat bottom."""
+    if hi <= lo:
+        return []
+    mid, left, right = profile[lo:hi], profile[lo - 1 : hi - 1], profile[lo + 1 : hi + 1]
+    dip = (mid <= left) & (mid <= right) & ((mid < left) | (mid < right))
+    return [int(c) for c in np.flatnonzero(dip) + lo]
 
 
 def split_wide(
@@ -80,8 +103,9 @@ def split_wide(
         profile = (own * ink[c.y0 : c.y1, c.x0 : c.x1]).sum(axis=0).astype(np.float64)
         letter = tw if by_width else min(tw, params.split_letter_aspect * c.height)
         n = letter_count(c.width, letter, scale.stroke_width, params)
+        dips = c.height <= params.split_dip_height_ch * scale.char_height
         cuts = choose_cuts(
-            own, profile, n, letter, ink[c.y0 : c.y1, c.x0 : c.x1], score, params=params
+            own, profile, n, letter, ink[c.y0 : c.y1, c.x0 : c.x1], score, params=params, dips=dips
         )
         for a, r0, b, r1, piece in cut_pieces(own, cuts):
             comp = Component(c.x0 + a, c.y0 + r0, c.x0 + b, c.y0 + r1, c.labels, int(piece.sum()))
@@ -121,9 +145,11 @@ def choose_cuts(
     score: Scorer | None,
     params: SegmentParams = DEFAULT_PARAMS,
     whole: bool = True,
+    dips: bool = True,
 ) -> list[int]:
     """Cut columns for a part expected to hold ``n`` letters of typical width ``tw``;
-    ``whole``: leaving it uncut is one of the scorer's choices."""
+    ``whole``: leaving it uncut is one of the scorer's choices; ``dips``: every dip of the
+    ink profile is a candidate too (see :func:`_cut_candidates`)."""
     width = len(profile)
     if score is None:
         smooth = ndi.uniform_filter1d(profile, size=params.profile_smooth_columns, mode="nearest")
@@ -131,18 +157,21 @@ def choose_cuts(
             _window_min(smooth, k * width / n, params.split_search * width / n) for k in range(1, n)
         ]
         return sorted({c for c in blind if c is not None})
-    cands = _cut_candidates(profile, n, tw, params=params)
+    cands = _cut_candidates(profile, n, tw, params=params, dips=dips)
     if not cands:
         return []
     # Scorer: best path through candidate cuts maximizing the summed log confidence of the
     # pieces; every segment between two cut points is scored once, in one batch.
     points = [0, *cands, width]
     m = len(points)
+    widest = params.split_max_piece_aspect * own.shape[0]
     segs = [
         (i, j)
         for i in range(m)
         for j in range(i + 1, m)
-        if points[j] - points[i] >= params.split_min_piece * tw and (whole or (i, j) != (0, m - 1))
+        if points[j] - points[i] >= params.split_min_piece * tw
+        and ((i, j) == (0, m - 1) or points[j] - points[i] <= widest)
+        and (whole or (i, j) != (0, m - 1))
     ]
     crops = [
         np.where(own[:, points[i] : points[j]], ink[:, points[i] : points[j]], 0.0) for i, j in segs
