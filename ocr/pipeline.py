@@ -55,6 +55,7 @@ from ocr.stages.segment import (
 )
 from ocr.stages.segment import Line as LayoutLine
 from ocr.stages.segment import Word as LayoutWord
+from ocr.stages.segment.words import drop_inner_dots
 from ocr.stages.shapes import remove_nested_shapes
 from ocr.stages.sheet import SheetSearch, clear_outside, find_sheet, rectify
 from ocr.stages.smallprint import split_print
@@ -186,6 +187,21 @@ def drop_boxes(layout: Layout, gone: set[int]) -> tuple[Layout, int]:
         if words:
             lines.append(LayoutLine(words))
     return replace(layout, lines=lines), dropped
+
+
+def drop_squeezed_dots(
+    layout: Layout, probs: dict[int, NDArray[np.float32]], params: SegmentParams
+) -> Layout:
+    """The layout without dots squeezed between two letters of a word (a speck where a grid's
+    rules crossed read WEE.K); see :func:`ocr.stages.segment.words.drop_inner_dots`."""
+    digits = {key for key, p in probs.items() if CLASSES[int(p[:NUM_CLASSES].argmax())].isdigit()}
+    lines = [
+        LayoutLine(
+            [LayoutWord(drop_inner_dots(w.chars, layout.scale, digits, params)) for w in ln.words]
+        )
+        for ln in layout.lines
+    ]
+    return replace(layout, lines=lines)
 
 
 def page_warnings(
@@ -372,6 +388,7 @@ def transcribe_page(
         layout, faint_chars(layout, by_box, page.pixels, after_decoding) - kept
     )
     dropped += doodles + faint
+    layout = drop_squeezed_dots(layout, by_box, options.segment)
     if page_glyphs and dropped == page_glyphs and not found.fields and not prints:
         raise blank
     clutter_warnings = []

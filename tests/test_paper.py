@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from ocr.io.imageio import PageImage
-from ocr.model.classes import NOT_CHAR_INDEX, NUM_OUTPUTS
+from ocr.model.classes import CLASS_INDEX, NOT_CHAR_INDEX, NUM_OUTPUTS
 from ocr.model.store import Recognizer, load_model
-from ocr.pipeline import drop_clutter, transcribe_page
+from ocr.pipeline import drop_clutter, drop_squeezed_dots, transcribe_page
 from ocr.stages.binarize import Scale
-from ocr.stages.segment import CharBox, Layout, Line, Word
+from ocr.stages.segment import CharBox, Layout, Line, SegmentParams, Word
 from ocr.synth import SynthPage, SynthStyle, make_pages
 from ocr.synth.paper import char_height, grid_paper, lined_paper, marker_shapes
 from ocr.textdist import cer
@@ -92,6 +92,27 @@ def test_drop_clutter_takes_boxes_whose_best_output_is_not_a_character() -> None
     assert dropped == 2
     # b goes from its word; c's word goes whole, with the full stop that followed it.
     assert [[ch for ch in w.chars] for ln in kept.lines for w in ln.words] == [[a]]
+
+
+def test_a_dot_squeezed_between_letters_goes_between_digits_stays() -> None:
+    def box(x: int, kind: str = "char") -> CharBox:
+        w = 10 if kind == "char" else 3
+        return CharBox(x, 0, x + w, 20, kind, np.ones((20, w), bool), "." if kind else "")
+
+    e, dot, k = box(0), box(11, "mark"), box(14)
+    layout = Layout([Line([Word([e, dot, k])])], Scale(20.0, 2.0))
+
+    def reads(index: int) -> np.ndarray:
+        p = np.zeros(NUM_OUTPUTS, np.float32)
+        p[index] = 1.0
+        return p
+
+    letters = {id(e): reads(CLASS_INDEX["E"]), id(k): reads(CLASS_INDEX["K"])}
+    digits = {id(e): reads(CLASS_INDEX["3"]), id(k): reads(CLASS_INDEX["5"])}
+    params = SegmentParams()
+    kept = drop_squeezed_dots(layout, letters, params)
+    assert [c.kind for c in kept.lines[0].words[0].chars] == ["char", "char"]
+    assert drop_squeezed_dots(layout, digits, params).lines[0].words[0].chars == [e, dot, k]
 
 
 @pytest.fixture(scope="module")

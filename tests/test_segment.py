@@ -426,3 +426,27 @@ def test_no_piece_of_a_cut_is_much_wider_than_the_part_is_tall() -> None:
     assert max(np.diff(edges)) <= params.split_max_piece_aspect * h
     wide = replace(params, split_max_piece_aspect=99.0)
     assert len(split.choose_cuts(own, profile, 6, 33.0, ink, likes_wide, wide, whole=False)) == 1
+
+
+def test_a_dot_squeezed_between_two_letters_is_dropped_a_spaced_one_kept() -> None:
+    from ocr.stages.segment.words import drop_inner_dots
+
+    scale = Scale(char_height=40.0, stroke_width=4.0)
+    own = np.ones((40, 24), dtype=bool)
+    dot = np.ones((4, 4), dtype=bool)
+
+    def char(x: int) -> sg.CharBox:
+        return sg.CharBox(x, 0, x + 24, 40, "char", own)
+
+    def stop(x: int) -> sg.CharBox:
+        return sg.CharBox(x, 36, x + 4, 40, "mark", dot, ".")
+
+    # WEE.K: a speck where rules crossed, in a 4 px (0.1 ch) letter gap.
+    squeezed = [char(0), char(28), stop(52), char(54)]
+    assert [b.kind for b in drop_inner_dots(squeezed, scale)] == ["char", "char", "char"]
+    # U.S: the dot has a 24 px (0.6 ch) gap of its own; a closing full stop always stays.
+    spaced = [char(0), stop(34), char(48), stop(76)]
+    assert drop_inner_dots(spaced, scale) == spaced
+    # 3.5: a decimal point between two digits stays however tight.
+    three, five = squeezed[1], squeezed[3]
+    assert drop_inner_dots(squeezed, scale, {id(three), id(five)}) == squeezed

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -138,3 +138,30 @@ def drop_stray_marks(
         return any(max(c.x0 - m.x1, m.x0 - c.x1) <= limit for c in chars)
 
     return [b for b in boxes if b.kind == "char" or near(b)]
+
+
+def drop_inner_dots(
+    word: Sequence[CharBox],
+    scale: Scale,
+    digits: Collection[int] = frozenset(),
+    params: SegmentParams = DEFAULT_PARAMS,
+) -> list[CharBox]:
+    """The word without dots squeezed between two of its letters: a full stop inside a word
+    (U.S.A.) needs a gap of its own between the letters, a speck left where a grid's rules
+    crossed (WEE.K) or a letter's broken-off end does not. A dot between two boxes read as
+    digits (identities in ``digits``) stays: a decimal point or a date's is written tight."""
+    chars = [b for b in word if b.kind == "char"]
+    limit = params.inner_dot_gap_ch * scale.char_height
+
+    def squeezed(m: CharBox) -> bool:
+        mid = (m.x0 + m.x1) / 2
+        before = [c for c in chars if (c.x0 + c.x1) / 2 <= mid]
+        after = [c for c in chars if (c.x0 + c.x1) / 2 > mid]
+        if not before or not after:
+            return False
+        left, right = max(before, key=lambda c: c.x1), min(after, key=lambda c: c.x0)
+        if id(left) in digits and id(right) in digits:
+            return False
+        return right.x0 - left.x1 < limit
+
+    return [b for b in word if not (b.kind == "mark" and b.mark == "." and squeezed(b))]
