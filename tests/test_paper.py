@@ -177,3 +177,15 @@ def test_character_height_is_measured_without_the_grid(pages: list[SynthPage]) -
             stripped = prepare_page(blend.astype(np.uint8), without_rules)
             ratio = stripped.scale.char_height / stripped.factor / truth
             assert 1 / TARGET_TOLERANCE < ratio < TARGET_TOLERANCE, (i, contrast, ratio)
+        # Rules found on the probe: the scale measured on the coarse image stands, and the
+        # working-resolution page is not stripped here (the rules stage does that once).
+        scales: list[Scale | None] = []
+
+        def counted(
+            mask: np.ndarray, scale: Scale | None, seen: list[Scale | None] = scales
+        ) -> np.ndarray:
+            seen.append(scale)
+            return without_rules(mask, scale)
+
+        prepare_page(squared.image, counted)
+        assert scales == [None, None], scales
