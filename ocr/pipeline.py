@@ -46,6 +46,7 @@ from ocr.stages.recognize import (
 from ocr.stages.rules import remove_rules, without_rules
 from ocr.stages.segment import (
     DEFAULT_PARAMS,
+    CharBox,
     Components,
     Layout,
     SegmentParams,
@@ -55,7 +56,7 @@ from ocr.stages.segment import (
 )
 from ocr.stages.segment import Line as LayoutLine
 from ocr.stages.segment import Word as LayoutWord
-from ocr.stages.segment.words import drop_inner_dots
+from ocr.stages.segment.words import drop_inner_dots, mark_commas
 from ocr.stages.shapes import remove_nested_shapes
 from ocr.stages.sheet import SheetSearch, clear_outside, find_sheet, rectify
 from ocr.stages.smallprint import split_print
@@ -201,6 +202,35 @@ def drop_squeezed_dots(
         )
         for ln in layout.lines
     ]
+    return replace(layout, lines=lines)
+
+
+def mark_line_commas(layout: Layout, params: SegmentParams) -> Layout:
+    """The layout with the commas among its kept characters as marks (see
+    :func:`ocr.stages.segment.words.mark_commas`): after the clutter stages, so a rule's
+    remnant or a torn edge they dropped is not brought back as punctuation. A comma ends
+    its word (one is written before a space: HI,MY read as one word with the comma in it),
+    and one that made a word of its own ends the word before it."""
+    lines: list[LayoutLine] = []
+    for ln in layout.lines:
+        marked = iter(mark_commas([c for w in ln.words for c in w.chars], params))
+        words: list[list[CharBox]] = []
+        for w in ln.words:
+            current: list[CharBox] = []
+            for c in (next(marked) for _ in w.chars):
+                current.append(c)
+                if c.mark == ",":
+                    words.append(current)
+                    current = []
+            if current:
+                words.append(current)
+        merged: list[list[CharBox]] = []
+        for chars in words:
+            if merged and not any(c.kind == "char" for c in chars):
+                merged[-1] = [*merged[-1], *chars]
+            else:
+                merged.append(chars)
+        lines.append(LayoutLine([LayoutWord(chars) for chars in merged]))
     return replace(layout, lines=lines)
 
 
@@ -389,6 +419,7 @@ def transcribe_page(
     )
     dropped += doodles + faint
     layout = drop_squeezed_dots(layout, by_box, options.segment)
+    layout = mark_line_commas(layout, options.segment)
     if page_glyphs and dropped == page_glyphs and not found.fields and not prints:
         raise blank
     clutter_warnings = []
@@ -415,7 +446,7 @@ def transcribe_page(
         if options.template:
             fields = apply_template(list(options.template), fields, lines, size)
     text = reading_text(lines, fields) if fields else "\n".join(ln.text for ln in lines)
-    chars = [c for ln in lines for w in ln.words for c in w.characters if c.text != "."]
+    chars = [c for ln in lines for w in ln.words for c in w.characters if c.text not in ".,"]
     chars += [c for f in fields for c in f.characters]
     ctx.timings_ms["total"] = round((time.perf_counter() - start) * 1000, 2)
     m = recognizer.manifest

@@ -131,8 +131,8 @@ def decode(
                 box = to_original(c, maps, size)
                 if c.kind == "char":
                     chars.append(character(next(it), box))
-                elif c.mark == ".":
-                    chars.append(Character(text=".", box=box, confidence=1.0, alternatives=[]))
+                elif c.mark in (".", ","):
+                    chars.append(Character(text=c.mark, box=box, confidence=1.0, alternatives=[]))
             if chars:
                 text = "".join(ch.text for ch in chars)
                 words.append(

@@ -84,7 +84,7 @@ def check_change(result: PageResult, change: Change) -> None:
         return
     if change.text is None or len(change.text) != 1:
         raise DecisionError("a decision needs one character")
-    if change.text not in TRAINING_LABELS and change.text != ".":
+    if change.text not in TRAINING_LABELS and change.text not in (".", ","):
         raise DecisionError(f"{change.text!r} is not a character the recognizer knows (A-Z, 0-9)")
     original = char.review.original if char.review is not None else char.text
     expected: ReviewStatus = "accepted" if change.text == original else "corrected"

@@ -15,8 +15,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, NonNegativeIn
 
 PAGE_SCHEMA_VERSION = 1
 
-CHARACTER_PATTERN = r"^[A-Z0-9.]$"
-"""One recognized character: a class from ``ocr.model.classes.CLASSES`` or "." (punctuation that
+CHARACTER_PATTERN = r"^[A-Z0-9.,]$"
+"""One recognized character: a class from ``ocr.model.classes.CLASSES``, "." or ","
+(punctuation that
 segmentation detects by shape, not by the classifier)."""
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"

@@ -11,7 +11,7 @@ import pytest
 from ocr.io.imageio import PageImage
 from ocr.model.classes import CLASS_INDEX, NOT_CHAR_INDEX, NUM_OUTPUTS
 from ocr.model.store import Recognizer, load_model
-from ocr.pipeline import drop_clutter, drop_squeezed_dots, transcribe_page
+from ocr.pipeline import drop_clutter, drop_squeezed_dots, mark_line_commas, transcribe_page
 from ocr.stages.binarize import Scale
 from ocr.stages.segment import CharBox, Layout, Line, SegmentParams, Word
 from ocr.synth import SynthPage, SynthStyle, make_pages
@@ -113,6 +113,20 @@ def test_a_dot_squeezed_between_letters_goes_between_digits_stays() -> None:
     kept = drop_squeezed_dots(layout, letters, params)
     assert [c.kind for c in kept.lines[0].words[0].chars] == ["char", "char"]
     assert drop_squeezed_dots(layout, digits, params).lines[0].words[0].chars == [e, dot, k]
+
+
+def test_a_comma_ends_its_word_and_one_alone_joins_the_word_before() -> None:
+    def box(x: int, y0: int = 0, y1: int = 40, w: int = 24) -> CharBox:
+        return CharBox(x, y0, x + w, y1, "char", np.ones((y1 - y0, w), bool))
+
+    h, i, tail, m, y = box(0), box(30), box(58, 26, 50, 10), box(74), box(104)
+    params = SegmentParams()
+    joined = Layout([Line([Word([h, i, tail, m, y])])], Scale(40.0, 4.0))
+    words = mark_line_commas(joined, params).lines[0].words
+    assert [[c.mark or "c" for c in w.chars] for w in words] == [["c", "c", ","], ["c", "c"]]
+    alone = Layout([Line([Word([h, i]), Word([tail]), Word([m, y])])], Scale(40.0, 4.0))
+    words = mark_line_commas(alone, params).lines[0].words
+    assert [[c.mark or "c" for c in w.chars] for w in words] == [["c", "c", ","], ["c", "c"]]
 
 
 @pytest.fixture(scope="module")

@@ -450,3 +450,30 @@ def test_a_dot_squeezed_between_two_letters_is_dropped_a_spaced_one_kept() -> No
     # 3.5: a decimal point between two digits stays however tight.
     three, five = squeezed[1], squeezed[3]
     assert drop_inner_dots(squeezed, scale, {id(three), id(five)}) == squeezed
+
+
+def test_a_short_part_hanging_below_the_baseline_is_a_comma() -> None:
+    from ocr.stages.segment.words import mark_commas
+
+    own = np.ones((40, 24), dtype=bool)
+
+    def box(x: int, y0: int, y1: int, w: int = 24) -> sg.CharBox:
+        return sg.CharBox(x, y0, x + w, y1, "char", own[: y1 - y0, :w])
+
+    # H I , M Y on a line drifting down 2 px a letter (letters 40 px tall).
+    h, i, tail, m, y = (
+        box(0, 0, 40),
+        box(30, 2, 42),
+        box(58, 26, 50, 10),
+        box(80, 6, 46),
+        box(110, 8, 48),
+    )
+    marked = mark_commas([h, i, tail, m, y])
+    assert [b.kind for b in marked] == ["char", "char", "mark", "char", "char"]
+    assert marked[2].mark == ","
+    # The same part on the baseline is a small letter or a full stop's business, not a comma;
+    # a flat piece hanging as low (a rule's remnant) is too wide for one.
+    level = box(58, 20, 44, 10)
+    flat = box(58, 40, 52, 60)
+    assert mark_commas([h, i, level, m, y])[2].kind == "char"
+    assert mark_commas([h, i, flat, m, y])[2].kind == "char"

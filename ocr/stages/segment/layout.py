@@ -32,7 +32,7 @@ class CharBox:
     kind: Kind
     mask: BoolImage = field(compare=False, repr=False)
     mark: str = ""
-    """For marks: '.' for a dot, '-' for a dash."""
+    """For marks: '.' for a dot, '-' for a dash, ',' for a comma."""
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,24 @@ class SegmentParams:
     """Gaps wider than this many ch separate columns or stray marks from the text, not words;
     they are spaces but take no part in the statistics that tell letter gaps from word gaps."""
 
+    comma_height: tuple[float, float] = (0.3, 0.75)
+    """A part between these shares of its neighbouring letters' height, no wider than
+    ``comma_max_aspect`` times its height..."""
+
+    comma_max_aspect: float = 1.2
+
+    comma_top: float = 0.5
+    """...whose top lies below this share of their height from their tops (it hangs from the
+    baseline, where no capital or digit starts)..."""
+
+    comma_below: float = 0.1
+    """...and which reaches at least this share of their height below their bottoms is a
+    comma: capitals and digits all sit on the baseline, a comma's tail hangs under it."""
+
+    comma_neighbours: int = 4
+    """Letters nearest a part (by centre, along the line) whose tops and bottoms it is
+    compared with: a tilted line's baseline drifts more than a comma's depth along it."""
+
     stray_mark_gap_ch: float = 1.5
     """A mark (dot, dash) further than this many ch from every character of its line is a speck
     of dirt or noise, not punctuation, and is dropped."""

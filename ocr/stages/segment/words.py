@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -165,3 +166,33 @@ def drop_inner_dots(
         return right.x0 - left.x1 < limit
 
     return [b for b in word if not (b.kind == "mark" and b.mark == "." and squeezed(b))]
+
+
+def mark_commas(boxes: Sequence[CharBox], params: SegmentParams = DEFAULT_PARAMS) -> list[CharBox]:
+    """The line's boxes with its commas as marks (','): a short part whose top is in the
+    lower half of its neighbouring letters and whose tail hangs below their baseline (a
+    comma after HI was read as a 9). Compared with the ``comma_neighbours`` nearest letters,
+    so a tilted line's drifting baseline does not matter."""
+    chars = [b for b in boxes if b.kind == "char"]
+    if len(chars) < 3:
+        return list(boxes)
+    cx = np.array([(b.x0 + b.x1) / 2 for b in chars])
+    tops = np.array([b.y0 for b in chars], float)
+    bottoms = np.array([b.y1 for b in chars], float)
+
+    def comma(i: int) -> bool:
+        b = chars[i]
+        order = [j for j in np.argsort(np.abs(cx - cx[i])) if j != i][: params.comma_neighbours]
+        top, bottom = float(np.median(tops[order])), float(np.median(bottoms[order]))
+        h = bottom - top
+        lo, hi = params.comma_height
+        return (
+            h > 0
+            and lo * h <= b.y1 - b.y0 <= hi * h
+            and b.x1 - b.x0 <= params.comma_max_aspect * (b.y1 - b.y0)
+            and b.y0 >= top + params.comma_top * h
+            and b.y1 >= bottom + params.comma_below * h
+        )
+
+    commas = {id(chars[i]) for i in range(len(chars)) if comma(i)}
+    return [replace(b, kind="mark", mark=",") if id(b) in commas else b for b in boxes]
