@@ -32,6 +32,7 @@ from ocr.stages.binarize import (
     faint_mask,
     prepare_page,
 )
+from ocr.stages.colour import coloured_marks
 from ocr.stages.deskew import MIN_DESKEW_DEG, measure_tilt, rotate_page
 from ocr.stages.doodles import drop_doodles
 from ocr.stages.faint import faint_chars
@@ -417,7 +418,10 @@ def transcribe_page(
     layout, faint = drop_boxes(
         layout, faint_chars(layout, by_box, page.pixels, after_decoding) - kept
     )
-    dropped += doodles + faint
+    layout, coloured = drop_boxes(
+        layout, coloured_marks(layout, page.pixels, after_decoding) - kept
+    )
+    dropped += doodles + faint + coloured
     layout = drop_squeezed_dots(layout, by_box, options.segment)
     layout = mark_line_commas(layout, options.segment)
     if page_glyphs and dropped == page_glyphs and not found.fields and not prints:

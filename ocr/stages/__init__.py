@@ -10,7 +10,9 @@ labels apart to be read at their own scale) -> ``segment`` (package: components 
 words -> character boxes) -> ``normalize`` (crop -> 32x32 glyph, the one normalization
 training uses too) -> ``recognize`` (glyphs -> probabilities -> readings with confusion
 flags and word context) -> ``fused`` (touching letters read as "not a character" cut again)
--> ``doodles`` (drawings read as doubtful outsized characters dropped).
+-> ``doodles`` (drawings read as doubtful outsized characters dropped) -> ``faint`` (marks
+far fainter than the writing dropped) -> ``colour`` (short vivid lines on a page in a grey or
+black pen dropped).
 
 A stage imports only earlier stages' types and ``ocr.model`` (the recognizer that scores
 crops); never ``ocr.pipeline``, ``ocr.io``, ``ocr.training`` or ``ocr.synth``.

@@ -1,0 +1,101 @@
+"""Coloured marks: a short line in a vivid colour on a page written in a grey or black pen.
+
+Keys drawn on a sheet beside red marker shapes (a triangle, a circle) read the shapes as A,
+O or 0 on lines of their own: their outlines are letter-sized and the recognizer is sure of
+them. Their colour gives them away: a page's writing is in one pen, and where that pen is
+grey or black, a line of at most a couple of characters whose ink is far more saturated than
+the page's characters is a marker drawing beside the text. Measured on the picture as decoded
+(the working images are grey), after recognition; a page in a coloured pen (blue ink) is left
+alone. Input: the layout, the decoded pixels and the pipeline's box maps back to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ocr.results import to_original
+from ocr.stages.printread import BoxMap
+from ocr.stages.segment import CharBox, Layout
+
+
+@dataclass(frozen=True)
+class ColourParams:
+    """When a line is a coloured mark; saturation is (max - min) / max of a pixel's RGB."""
+
+    ink_share: float = 0.15
+    """A box's ink is its darkest this share of pixels (by their darkest channel): strokes
+    cover about that much of a character's box."""
+
+    max_side_px: int = 48
+    """Boxes are read every n-th pixel so their longer side is at most this many samples."""
+
+    pen_max_saturation: float = 0.25
+    """The page's pen is grey or black when its characters' median ink saturation is below
+    this (black and grey pens 0.02-0.15 under white light; blue ink 0.5 and more)..."""
+
+    mark_min_saturation: float = 0.45
+    """...and a line whose characters' ink is at least this saturated (red, green or blue
+    marker 0.6-0.8)..."""
+
+    mark_min_excess: float = 0.3
+    """...and this much more saturated than the page's characters..."""
+
+    max_line_chars: int = 2
+    """...with at most this many characters is a marker drawing: a word written in a second
+    colour (a red NOTE) stays."""
+
+    min_page_chars: int = 6
+    """A page needs this many characters for its pen's colour to be known."""
+
+
+def ink_saturation(pixels: NDArray[np.generic], box: Sequence[int], params: ColourParams) -> float:
+    """Median saturation of the darkest ``ink_share`` of the pixels in ``box`` (original px);
+    0 for a grey image or an empty box."""
+    a = np.asarray(pixels)
+    if a.ndim != 3 or a.shape[2] < 3:
+        return 0.0
+    x0, y0, x1, y1 = box
+    step = max(1, int(np.ceil(max(y1 - y0, x1 - x0) / params.max_side_px)))
+    win = a[max(0, y0) : y1 : step, max(0, x0) : x1 : step, :3].reshape(-1, 3).astype(np.float32)
+    if win.shape[0] == 0:
+        return 0.0
+    lo, hi = win.min(axis=1), win.max(axis=1)
+    k = max(1, int(params.ink_share * len(lo)))
+    ink = np.argpartition(lo, k - 1)[:k]
+    return float(np.median((hi[ink] - lo[ink]) / np.maximum(hi[ink], 1.0)))
+
+
+def coloured_marks(
+    layout: Layout,
+    pixels: NDArray[np.generic],
+    maps: Sequence[BoxMap],
+    params: ColourParams = ColourParams(),
+) -> set[int]:
+    """Identities of the character boxes of short lines in a vivid colour on a page written
+    in a grey or black pen. ``maps``: working px -> ``pixels``' px, last step first."""
+    if np.asarray(pixels).ndim != 3:
+        return set()
+    lines = [[c for w in ln.words for c in w.chars if c.kind == "char"] for ln in layout.lines]
+    if sum(len(chars) for chars in lines) < params.min_page_chars:
+        return set()
+    size = (pixels.shape[1], pixels.shape[0])
+
+    def saturation(c: CharBox) -> float:
+        return ink_saturation(pixels, to_original(c, maps, size), params)
+
+    per_line = [[saturation(c) for c in chars] for chars in lines]
+    pen = float(np.median([s for line in per_line for s in line]))
+    if pen >= params.pen_max_saturation:
+        return set()
+    gone: set[int] = set()
+    for chars, sats in zip(lines, per_line, strict=True):
+        if not chars or len(chars) > params.max_line_chars:
+            continue
+        s = float(np.median(sats))
+        if s >= params.mark_min_saturation and s - pen >= params.mark_min_excess:
+            gone |= {id(c) for c in chars}
+    return gone
