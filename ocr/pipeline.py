@@ -44,6 +44,7 @@ from ocr.stages.recognize import (
     FLAG_MARGIN,
     classify,
 )
+from ocr.stages.rejoin import join_split_w
 from ocr.stages.rules import remove_rules, without_rules
 from ocr.stages.segment import (
     DEFAULT_PARAMS,
@@ -410,6 +411,10 @@ def transcribe_page(
             segment=options.segment,
         )
         by_box.update(pieces)
+    layout, joined = join_split_w(
+        layout, by_box, prepared.ink, partial(classify, recognizer=recognizer)
+    )
+    by_box.update(joined)
     kept = keep_in_fields(layout, found.fields, by_box)
     layout, dropped = drop_clutter(layout, by_box, kept)
     layout, doodles = drop_doodles(layout, by_box)

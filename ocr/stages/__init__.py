@@ -10,6 +10,7 @@ labels apart to be read at their own scale) -> ``segment`` (package: components 
 words -> character boxes) -> ``normalize`` (crop -> 32x32 glyph, the one normalization
 training uses too) -> ``recognize`` (glyphs -> probabilities -> readings with confusion
 flags and word context) -> ``fused`` (touching letters read as "not a character" cut again)
+-> ``rejoin`` (a W cut into two Vs joined again)
 -> ``doodles`` (drawings read as doubtful outsized characters dropped) -> ``faint`` (marks
 far fainter than the writing dropped) -> ``colour`` (short vivid lines on a page in a grey or
 black pen dropped).
