@@ -80,8 +80,9 @@ def coloured_marks(
     if np.asarray(pixels).ndim != 3:
         return set()
     lines = [[c for w in ln.words for c in w.chars if c.kind == "char"] for ln in layout.lines]
-    if sum(len(chars) for chars in lines) < params.min_page_chars:
-        return set()
+    short = any(0 < len(chars) <= params.max_line_chars for chars in lines)
+    if not short or sum(len(chars) for chars in lines) < params.min_page_chars:
+        return set()  # no line could be a mark: the page's pen need not be measured
     size = (pixels.shape[1], pixels.shape[0])
 
     def saturation(c: CharBox) -> float:

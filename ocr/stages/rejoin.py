@@ -63,23 +63,18 @@ def join_split_w(
         return layout, {}
     joined = [union(a, b) for a, b in pairs]
     rows = read([crop_char(ink, j) for j in joined])
-    found: dict[int, tuple[CharBox, CharBox]] = {}
+    first: dict[int, CharBox] = {}  # the pair's first box stands for the joined one...
+    second: set[int] = set()  # ...and its second goes
     kept: dict[int, NDArray[np.float32]] = {}
     for (a, b), j, p in zip(pairs, joined, rows, strict=True):
         if _reads(p, "W"):
-            found[id(a)], found[id(b)] = (j, a), (j, a)
-            kept[id(j)] = p
+            first[id(a)], kept[id(j)] = j, p
+            second.add(id(b))
     if not kept:
         return layout, {}
 
     def word_chars(word: Word) -> list[CharBox]:
-        out: list[CharBox] = []
-        for c in word.chars:
-            if id(c) not in found:
-                out.append(c)
-            elif found[id(c)][1] is c:  # the pair's first box stands for the joined one
-                out.append(found[id(c)][0])
-        return out
+        return [first.get(id(c), c) for c in word.chars if id(c) not in second]
 
     lines = [Line([Word(word_chars(w)) for w in line.words]) for line in layout.lines]
     return replace(layout, lines=lines), kept

@@ -56,10 +56,7 @@ def _cut_candidates(
     for n in range(max(2, n0 - spread), n0 + spread + 1):
         for k in range(1, n):
             col = _window_min(smooth, k * width / n, params.split_search * width / n)
-            if (
-                col is not None
-                and params.split_min_piece * tw <= col <= width - params.split_min_piece * tw
-            ):
+            if col is not None and lo <= col < hi:
                 cands.add(col)
     ranked: list[int] = []
     for c in sorted(cands, key=lambda c: smooth[c]):
