@@ -477,3 +477,21 @@ def test_a_short_part_hanging_below_the_baseline_is_a_comma() -> None:
     flat = box(58, 40, 52, 60)
     assert mark_commas([h, i, level, m, y])[2].kind == "char"
     assert mark_commas([h, i, flat, m, y])[2].kind == "char"
+
+
+def test_a_letter_cut_short_by_a_grid_line_does_not_start_a_new_line() -> None:
+    """The last E of a word lost its top to a grid line (only its bottom half is a tall part);
+    the next letter, a 9 whose tail also went, overlaps that half too little to chain to it
+    and must still join the line its band lies in, not start a second line beside it."""
+    scale = Scale(char_height=40.0, stroke_width=4.0)
+
+    def part(i: int, x0: int, y0: int, x1: int, y1: int) -> sg.Component:
+        return sg.Component(x0, y0, x1, y1, (i,), (x1 - x0) * (y1 - y0) // 4)
+
+    letters = [part(i + 1, 10 + 40 * i, 100, 40 + 40 * i, 140) for i in range(4)]
+    cut_e = part(5, 170, 114, 200, 140)  # bottom of an E
+    nine = part(6, 210, 101, 230, 120)  # loop of a 9 (0.37 of it beside the cut E)
+    seven = part(7, 250, 100, 275, 138)
+    lines = sg.group_lines([*letters, cut_e, nine, seven], scale)
+    assert len(lines) == 1
+    assert [c.x0 for c in lines[0]] == [10, 50, 90, 130, 170, 210, 250]

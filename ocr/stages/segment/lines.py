@@ -90,6 +90,13 @@ def group_lines(
             ly0 = min(c.y0 + dy(c) for c in near)
             ly1 = max(c.y1 + dy(c) for c in near)
             ov = _overlap(py0, py1, ly0, ly1) / max(1.0, min(py1 - py0, ly1 - ly0))
+            if ov < params.line_overlap:
+                # Or the band of its latest members (medians): a letter cut by a grid line
+                # into a short bottom half must not push the next one to a line of its own.
+                tail = line[-params.chain_members :]
+                by0 = _median([c.y0 + dy(c) for c in tail])
+                by1 = _median([c.y1 + dy(c) for c in tail])
+                ov = _overlap(py0, py1, by0, by1) / max(1.0, min(py1 - py0, by1 - by0))
             if ov > best_ov:
                 best, best_ov = i, ov
         if best >= 0 and best_ov >= params.line_overlap:
