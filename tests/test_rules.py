@@ -13,7 +13,7 @@ from ocr.stages.rules import (
     remove_rules,
     without_rules,
 )
-from ocr.stages.runs import grow, runs_at_least
+from ocr.stages.runs import grow, max_filter1d, min_filter1d, runs_at_least
 
 CH, SW = 32.0, 4.0
 SCALE = Scale(char_height=CH, stroke_width=SW)
@@ -62,6 +62,25 @@ def test_runs_at_least_a_length_are_the_runs_themselves_for_odd_and_even_lengths
         for a, b in runs:
             expect[a:b] = True
         np.testing.assert_array_equal(runs_at_least(row, length)[0], expect, str(length))
+
+
+def test_bool_window_filters_match_scipy_for_every_size_origin_axis_and_edge_mode() -> None:
+    """The doubling filters stand in for scipy's everywhere in the rules stage, so they must
+    give the very same pixels, edges included (a reflected edge differs from a False one)."""
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        h, w = (int(v) for v in rng.integers(1, 40, 2))
+        m = rng.random((h, w)) > rng.random()
+        m = m.T if rng.random() < 0.3 else m  # strided views too (the vertical pass)
+        size = int(rng.integers(1, 20))
+        origin = int(rng.integers(-(size // 2), (size - 1) // 2 + 1))
+        axis = int(rng.integers(-1, 2))
+        for mode in ("reflect", "constant"):
+            want = ndi.maximum_filter1d(m, size, axis=axis, origin=origin, mode=mode)
+            got = max_filter1d(m, size, axis=axis, origin=origin, mode=mode)
+            assert (got == want).all(), (m.shape, size, origin, axis, mode)
+        want = ndi.minimum_filter1d(m, size, axis=axis, origin=origin)
+        assert (min_filter1d(m, size, axis=axis, origin=origin) == want).all()
 
 
 def test_grow_is_a_square_maximum_filter() -> None:

@@ -17,7 +17,7 @@ from scipy import ndimage as ndi
 
 from ocr.stages.binarize import BoolImage, FloatImage, Scale, darkness_over, estimate_background
 from ocr.stages.fieldparams import FieldParams
-from ocr.stages.runs import runs_at_least
+from ocr.stages.runs import max_filter1d, runs_at_least
 
 
 @dataclass(frozen=True)
@@ -83,9 +83,9 @@ def find_rules(faint: BoolImage, dark: FloatImage, scale: Scale, params: FieldPa
     ch, sw = scale.char_height, scale.stroke_width
     small = _pool(faint)
     slack = max(1, int(round(params.tilt_slack_sw * sw / POOL)))
-    grown = ndi.maximum_filter1d(small, 2 * slack + 1, axis=0)
+    grown = max_filter1d(small, 2 * slack + 1, axis=0)
     bridge = max(1, int(round(params.bridge_ch * ch / POOL)))
-    grown = ndi.maximum_filter1d(grown, bridge, axis=1)
+    grown = max_filter1d(grown, bridge, axis=1)
     length = max(5, int(round(params.min_rule_ch * ch)))
     band = runs_at_least(grown, max(3, length // POOL), axis=1)
     labels, n = ndi.label(band, structure=np.ones((3, 3), bool))

@@ -25,7 +25,7 @@ from scipy import ndimage as ndi
 from ocr.stages.binarize import BoolImage, FloatImage, Scale
 from ocr.stages.penprint import Darkness, most_telling, pen_on_rules, remnants
 from ocr.stages.ruleparams import DEFAULT_RULE_PARAMS, RuleParams
-from ocr.stages.runs import grow, runs_at_least
+from ocr.stages.runs import grow, max_filter1d, min_filter1d, runs_at_least
 from ocr.stages.segment import Components, find_components
 
 ALONG_MARGIN_PX: float = 2.0
@@ -85,8 +85,8 @@ def _long_segments(
     bars of a line of capitals (touching along a word) are not."""
     joined = opened
     if join > 1:
-        grown = ndi.maximum_filter1d(opened, join, axis=1)
-        joined = ndi.minimum_filter1d(grown, join, axis=1) | opened
+        grown = max_filter1d(opened, join, axis=1)
+        joined = min_filter1d(grown, join, axis=1) | opened
     labels, n = ndi.label(joined, structure=np.ones((3, 3), bool))
     if n == 0:
         return np.zeros_like(opened), 0
@@ -121,8 +121,8 @@ def _horizontal_rules(
     slack = max(1, int(round(params.tilt_slack_sw * sw)))
     probe = max(3, int(round(params.probe_ch * ch)))
     bridge = max(1, int(round(params.gap_sw * sw)))
-    grown = ndi.maximum_filter1d(mask, 2 * slack + 1, axis=0)
-    grown = ndi.maximum_filter1d(grown, 2 * bridge + 1, axis=1)
+    grown = max_filter1d(mask, 2 * slack + 1, axis=0)
+    grown = max_filter1d(grown, 2 * bridge + 1, axis=1)
     opened = runs_at_least(grown, probe)
     band, n = _long_segments(
         opened,
@@ -136,27 +136,39 @@ def _horizontal_rules(
     # The band is the rule grown by the slack; within it the rule is what runs straight.
     # (Grown by a pixel: the joints of a tilted line's steps are single pixels. Runs are
     # measured with the same gaps bridged as above: a faint rule is dashes on every row.)
-    dashes = ndi.minimum_filter1d(
-        ndi.maximum_filter1d(mask, 2 * bridge + 1, axis=1), 2 * bridge + 1, axis=1
-    )
+    dashes = min_filter1d(max_filter1d(mask, 2 * bridge + 1, axis=1), 2 * bridge + 1, axis=1)
     core = runs_at_least(dashes | mask, max(3, int(round(params.core_run_sw * sw))))
     core = grow(core, 1)
     rules = band & core & mask
     return rules, n, _thickness(rules)
 
 
-def _reach_counts(keep: BoolImage, reach: int) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
-    """For every pixel, how many ``keep`` pixels lie within ``reach`` above and below it in
-    its column (cumulative sums: linear in the image)."""
+def _any_within(keep: BoolImage, reach: int) -> tuple[BoolImage, BoolImage]:
+    """For every pixel, is any ``keep`` pixel within ``reach`` above it in its column, and
+    any within ``reach`` below it (1-D maximum filters over a trailing and a leading window,
+    shifted a row: linear in the image, no temporaries of the image's size in int32)."""
     h = keep.shape[0]
-    c = np.zeros((h + 1, keep.shape[1]), dtype=np.int32)
-    np.cumsum(keep, axis=0, out=c[1:])
-    y = np.arange(h)
-    top = np.clip(y - reach, 0, h)
-    bottom = np.clip(y + reach + 1, 0, h)
-    above = c[y] - c[top]
-    below = c[bottom] - c[np.minimum(y + 1, h)]
+    above = np.zeros_like(keep)
+    below = np.zeros_like(keep)
+    if reach < 1 or h < 2:
+        return above, below
+    trailing = max_filter1d(keep, reach, axis=0, mode="constant", origin=(reach - 1) // 2)
+    leading = max_filter1d(keep, reach, axis=0, mode="constant", origin=-(reach // 2))
+    above[1:] = trailing[:-1]  # any in [y - reach, y - 1]
+    below[:-1] = leading[1:]  # any in [y + 1, y + reach]
     return above, below
+
+
+def _column_run(mask: BoolImage, near: int) -> NDArray[np.uint8]:
+    """For every pixel, how many ``mask`` pixels lie within ``near`` above or below it in its
+    column, plus one for itself whether set or not (shifted adds: ``near`` is a few px)."""
+    h = mask.shape[0]
+    counts = np.ones(mask.shape, dtype=np.uint8)
+    m = mask.view(np.uint8)
+    for d in range(1, min(near, h - 1) + 1):
+        counts[d:] += m[:-d]
+        counts[:-d] += m[d:]
+    return counts
 
 
 def _thickness(rules: BoolImage) -> float:
@@ -178,12 +190,11 @@ def _restore(
     page without any rule, within ``reach`` both above and below, in the same or a
     neighbouring column), or a stroke lying along it (the ink there is thicker than the rule
     by half a stroke: the foot of an L, the bar of an E written on the line)."""
-    wide = ndi.maximum_filter1d(kept, 3, axis=1)
-    above, below = _reach_counts(wide, reach)
-    crossing = (above > 0) & (below > 0)
+    wide = max_filter1d(kept, 3, axis=1)
+    above, below = _any_within(wide, reach)
+    crossing = above & below
     near = int(np.ceil(thick + sw))
-    up, down = _reach_counts(mask, near)
-    along = up + down + 1 >= thick + max(0.5 * sw, ALONG_MARGIN_PX)
+    along = _column_run(mask, near) >= thick + max(0.5 * sw, ALONG_MARGIN_PX)
     return rule & (crossing | along)
 
 
@@ -263,8 +274,8 @@ def _windows(
 
 def _closed_along(mask: BoolImage, gap: int, axis: int) -> BoolImage:
     """``mask`` with gaps of up to ``gap`` pixels along ``axis`` filled (a 1-D closing)."""
-    grown = ndi.maximum_filter1d(mask, gap + 1, axis=axis)
-    return ndi.minimum_filter1d(grown, gap + 1, axis=axis)
+    grown = max_filter1d(mask, gap + 1, axis=axis)
+    return min_filter1d(grown, gap + 1, axis=axis)
 
 
 def _remove_in(
