@@ -52,30 +52,40 @@ def _window_reduce(
     lo = -(size // 2) - origin
     hi = (size - 1) // 2 - origin
     axis = axis % mask.ndim
-    n = mask.shape[axis]
+    if mask.ndim == 1:
+        return _window_reduce(mask[None], size, 1, origin, mode, op)[0]
+    if mask.ndim != 2:
+        raise ValueError("bool window filters take 1-D or 2-D masks")
+    if mask.flags.f_contiguous and not mask.flags.c_contiguous:  # a transposed page
+        return _window_reduce(mask.T, size, 1 - axis, origin, mode, op).T
+    # Rows for axis 0, columns for axis 1: slicing the array as it lies (a transposed copy
+    # in and out costs more than the filter).
+    x = mask if axis == 0 else mask.T
+    n = x.shape[0]
     before, after = max(0, -lo), max(0, hi)
-
-    def cut(a: int, b: int | None) -> tuple[slice, ...]:
-        return tuple(slice(a, b) if d == axis else slice(None) for d in range(mask.ndim))
-
-    f = mask.copy()
-    if before or after:
-        pad = [(before, after) if d == axis else (0, 0) for d in range(mask.ndim)]
+    if mode == "reflect" and (before > n or after > n):
+        f = np.pad(x, [(before, after), (0, 0)], mode="symmetric")
+    else:
+        f = np.empty((n + before + after, x.shape[1]), dtype=bool, order="C" if axis == 0 else "F")
+        f[before : before + n] = x
         if mode == "reflect":
-            f = np.pad(mask, pad, mode="symmetric")
+            f[:before] = x[:before][::-1]
+            f[before + n :] = x[n - after :][::-1]
         else:
-            f = np.pad(mask, pad, mode="constant", constant_values=False)
+            f[:before] = False
+            f[before + n :] = False
     # f[j] = op over the input's [j, j + span) along the axis, span doubling up to size.
-    length = f.shape[axis]
+    length = f.shape[0]
     span = 1
     while span * 2 <= size:
-        op(f[cut(0, length - span)], f[cut(span, None)], out=f[cut(0, length - span)])
+        op(f[: length - span], f[span:], out=f[: length - span])
         span *= 2
     if span < size:
         rest = size - span
-        op(f[cut(0, length - rest)], f[cut(rest, None)], out=f[cut(0, length - rest)])
+        op(f[: length - rest], f[rest:], out=f[: length - rest])
     start = lo + before
-    return np.ascontiguousarray(f[cut(start, start + n)])
+    out = f[start : start + n]
+    return np.ascontiguousarray(out if axis == 0 else out.T)
 
 
 def max_filter1d(
