@@ -179,20 +179,25 @@ def mark_commas(boxes: Sequence[CharBox], params: SegmentParams = DEFAULT_PARAMS
     cx = np.array([(b.x0 + b.x1) / 2 for b in chars])
     tops = np.array([b.y0 for b in chars], float)
     bottoms = np.array([b.y1 for b in chars], float)
-
-    def comma(i: int) -> bool:
-        b = chars[i]
-        order = [j for j in np.argsort(np.abs(cx - cx[i])) if j != i][: params.comma_neighbours]
-        top, bottom = float(np.median(tops[order])), float(np.median(bottoms[order]))
-        h = bottom - top
-        lo, hi = params.comma_height
-        return (
-            h > 0
-            and lo * h <= b.y1 - b.y0 <= hi * h
-            and b.x1 - b.x0 <= params.comma_max_aspect * (b.y1 - b.y0)
-            and b.y0 >= top + params.comma_top * h
-            and b.y1 >= bottom + params.comma_below * h
-        )
-
-    commas = {id(chars[i]) for i in range(len(chars)) if comma(i)}
+    # Every letter's nearest others at once (a line holds tens of letters).
+    dist = np.abs(cx[:, None] - cx[None, :])
+    np.fill_diagonal(dist, np.inf)
+    near = np.argsort(dist, axis=1, kind="stable")[
+        :, : min(params.comma_neighbours, len(chars) - 1)
+    ]
+    top = np.median(tops[near], axis=1)
+    bottom = np.median(bottoms[near], axis=1)
+    h = bottom - top
+    height = bottoms - tops
+    width = np.array([b.x1 - b.x0 for b in chars], float)
+    lo, hi = params.comma_height
+    comma = (
+        (h > 0)
+        & (lo * h <= height)
+        & (height <= hi * h)
+        & (width <= params.comma_max_aspect * height)
+        & (tops >= top + params.comma_top * h)
+        & (bottoms >= bottom + params.comma_below * h)
+    )
+    commas = {id(chars[i]) for i in np.flatnonzero(comma)}
     return [replace(b, kind="mark", mark=",") if id(b) in commas else b for b in boxes]
