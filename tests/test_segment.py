@@ -495,3 +495,17 @@ def test_a_letter_cut_short_by_a_grid_line_does_not_start_a_new_line() -> None:
     lines = sg.group_lines([*letters, cut_e, nine, seven], scale)
     assert len(lines) == 1
     assert [c.x0 for c in lines[0]] == [10, 50, 90, 130, 170, 210, 250]
+
+
+def test_the_space_threshold_is_scaled_where_words_are_split() -> None:
+    """The page's threshold reaches split_words scaled: at the default the drawn words come
+    out, while a scale far above one merges word gaps into letter gaps (one word a line)."""
+    page = draw_page(TEXT, letter_gap=0.3, word_gap=1.0)
+    p = prepare_page(page.image)
+    words = [[len(w) for w in line.split()] for line in TEXT]
+    default = sg.segment(p.mask, p.ink, p.scale)
+    assert shape(default) == words
+    merged = sg.segment(
+        p.mask, p.ink, p.scale, params=replace(sg.DEFAULT_PARAMS, space_threshold_scale=3.0)
+    )
+    assert shape(merged) == [[sum(line)] for line in words]

@@ -119,7 +119,9 @@ def segment(
     lines = [boxes for boxes in lines if any(b.kind == "char" for b in boxes)]
     heights = line_char_heights(lines, scale, params=params)
     pooled = [char_gaps(boxes) / h for boxes, h in zip(lines, heights, strict=True)]
-    page_threshold = word_gap_threshold(np.concatenate([np.zeros(0), *pooled]), params=params)
+    page_threshold = params.space_threshold_scale * word_gap_threshold(
+        np.concatenate([np.zeros(0), *pooled]), params=params
+    )
     out: list[Line] = []
     for boxes, gaps, h in zip(lines, pooled, heights, strict=True):
         words = split_words(boxes, line_threshold(gaps, page_threshold, params=params) * h)
