@@ -32,6 +32,7 @@ from ocr.stages.binarize import (
     faint_mask,
     prepare_page,
 )
+from ocr.stages.canvas import fill_canvas
 from ocr.stages.colour import coloured_marks
 from ocr.stages.deskew import MIN_DESKEW_DEG, measure_tilt, rotate_page
 from ocr.stages.doodles import drop_doodles
@@ -75,8 +76,13 @@ T = TypeVar("T")
 
 ALL_BLACK_GREY: float = 0.2
 """A page whose median grey (0 black .. 1 white) is below this ..."""
-ALL_BLACK_SPREAD: float = 0.05
-"""... and whose grey spread (90th - 10th percentile) is below this has nothing to read."""
+ALL_BLACK_CONTRAST: float = 0.25
+"""... and on which hardly anything (``ALL_BLACK_INK_SHARE``) is darker than that median by
+this share of it has nothing to read. (Not a spread of percentiles: writing covers a few
+percent of a page, so a dim photo of a page, paper at 0.1-0.2 grey, had no spread from the
+10th to the 90th and was called black; a black frame has nothing darker than its median.)"""
+ALL_BLACK_INK_SHARE: float = 0.001
+"""... share of the page's pixels."""
 
 CLUTTER_WARN_SHARE: float = 0.3
 """A page on which at least this share of the crops was dropped as "not a character"...
@@ -133,8 +139,10 @@ class PageContext:
 
 def check_not_black(page: PageImage, prepared: PreparedPage) -> None:
     grey = prepared.grey
-    lo, median, hi = np.percentile(grey[::4, ::4], [10, 50, 90])
-    if median < ALL_BLACK_GREY and hi - lo < ALL_BLACK_SPREAD:
+    sample = grey[::4, ::4]
+    median = float(np.median(sample))
+    ink_share = float(np.mean(sample < median * (1.0 - ALL_BLACK_CONTRAST) - 2.0 / 255))
+    if median < ALL_BLACK_GREY and ink_share < ALL_BLACK_INK_SHARE:
         raise InputError(
             "all-black-page",
             f"{page.source}: page {page.page_index + 1} is black (nothing readable)",
@@ -282,10 +290,11 @@ def transcribe_page(
     ctx = PageContext(page)
     start = time.perf_counter()
     maps: list[BoxMap] = [Resampled(page.scale)]  # built from the file outwards, used reversed
-    search = ctx.run("sheet", find_sheet, page.pixels)
-    pixels, inside = page.pixels, None
+    source = ctx.run("canvas", fill_canvas, page.pixels).pixels  # the picture's own pixels
+    search = ctx.run("sheet", find_sheet, source)
+    pixels, inside = source, None
     if search.sheet is not None:
-        rectified = ctx.run("rectify", rectify, page.pixels, search.sheet)
+        rectified = ctx.run("rectify", rectify, source, search.sheet)
         pixels, inside = rectified.pixels, rectified.inside
         maps.append(search.sheet)
     prepared = ctx.run("binarize", prepare_page, pixels, without_rules)
@@ -420,12 +429,8 @@ def transcribe_page(
     layout, doodles = drop_doodles(layout, by_box)
     # Faintness is judged on the pixels as decoded: every step after decoding, undone.
     after_decoding = maps[:0:-1]
-    layout, faint = drop_boxes(
-        layout, faint_chars(layout, by_box, page.pixels, after_decoding) - kept
-    )
-    layout, coloured = drop_boxes(
-        layout, coloured_marks(layout, page.pixels, after_decoding) - kept
-    )
+    layout, faint = drop_boxes(layout, faint_chars(layout, by_box, source, after_decoding) - kept)
+    layout, coloured = drop_boxes(layout, coloured_marks(layout, source, after_decoding) - kept)
     dropped += doodles + faint + coloured
     layout = drop_squeezed_dots(layout, by_box, options.segment)
     layout = mark_line_commas(layout, options.segment)

@@ -87,6 +87,24 @@ def test_estimate_scale_ignores_specks_and_borders() -> None:
     assert abs(s.stroke_width - 4) <= 1.2
 
 
+def test_estimate_scale_ignores_the_few_long_sides_of_a_frame_beside_few_letters() -> None:
+    """Ten 35 px digits inside a thick frame in three pieces (where a grey sheet meets a white
+    canvas): the frame's pieces are few but weigh more than all the digits together."""
+    mask = np.zeros((480, 600), dtype=bool)
+    for i in range(10):
+        x = 60 + 50 * i
+        mask[220:255, x : x + 4] = True  # a stem ...
+        mask[220:224, x : x + 20] = True  # ... and a bar: a 7-ish digit
+    mask[20:40, 2:540] = True  # top side ...
+    mask[40:400, 2:18] = True  # ... joined to the left side
+    mask[50:420, 565:598] = True  # right side
+    for x in range(60, 540):  # bottom side, slanted: a turned photo's
+        y = 300 + (x - 60) * 120 // 480
+        mask[y : y + 8, x] = True
+    s = bz.estimate_scale(mask)
+    assert abs(s.char_height - 35) <= 3
+
+
 def test_working_resolution() -> None:
     assert bz.working_resolution((3000, 4000, 3)) == bz.COARSE_LONG_SIDE / 4000
     assert bz.working_resolution((300, 200)) == 1.0

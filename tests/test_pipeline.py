@@ -115,6 +115,19 @@ def test_blank_and_black_pages_are_errors(recognizer: Recognizer) -> None:
     assert dark.value.error_type == "all-black-page"
 
 
+def test_a_dim_photo_of_a_page_is_read_not_called_black(
+    recognizer: Recognizer, pages: list[SynthPage]
+) -> None:
+    """Paper at a sixth of white (an evening photo): most of the page is one grey, but its
+    writing is there, so it is read as well as the page itself is."""
+    page = pages[0]
+    dim = (page.image.astype(np.float32) * 0.2).astype(np.uint8)
+    assert np.median(dim.min(axis=2)) / 255 < 0.2  # as dim as the black-page test's limit
+    bright = transcribe_page(as_input(page), recognizer)
+    result = transcribe_page(as_input(SynthPage(**{**vars(page), "image": dim})), recognizer)
+    assert cer(result.text, page.text) <= cer(bright.text, page.text) + 0.02
+
+
 @pytest.mark.data
 def test_sample_photos_within_target(recognizer: Recognizer, shared_data: Path) -> None:
     from ocr.io.imageio import read_pages

@@ -96,6 +96,16 @@ MIN_COMPONENT_PX: int = 4
 WEIGHT_CAP_PERCENTILE: float = 90.0
 """Component areas are capped at this percentile of all areas when weighting heights."""
 
+SCALE_MAX_EXTENT: float = 0.5
+"""Components spanning at least this share of the image's long side take no part in the
+scale, while at least ``SCALE_MIN_LEFT`` others remain: the sides of a page outline or of
+the band where a sheet meets a brighter surround (a photo turned in an editor on a white
+canvas) are few but large, and outweighed ten digits (scale 387 px, then everything was
+read at 3 px a character)."""
+
+SCALE_MIN_LEFT: int = 3
+"""...(else a close crop of a word or two, whose letters can be that big, is measured whole)."""
+
 CHAR_HEIGHT_BAND: tuple[float, float] = (0.4, 2.5)
 """Components kept for the refined character-height median, in units of the first guess."""
 
@@ -362,6 +372,10 @@ def estimate_scale(mask: BoolImage) -> Scale:
     heights = np.array([s[0].stop - s[0].start for s in slices], dtype=np.float64)
     areas = np.bincount(labels.ravel(), minlength=n + 1)[1:].astype(np.float64)
     ok = (areas >= MIN_COMPONENT_PX) & (heights >= 2)
+    widths = np.array([s[1].stop - s[1].start for s in slices], dtype=np.float64)
+    small = np.maximum(heights, widths) < SCALE_MAX_EXTENT * max(mask.shape)
+    if int(np.count_nonzero(ok & small)) >= SCALE_MIN_LEFT:
+        ok &= small
     if not ok.any():
         ok = areas > 0
     h_ok, a_ok = heights[ok], areas[ok]
