@@ -106,3 +106,19 @@ def test_rule_pieces_do_not_vote_the_page_sideways(pages, recognizer) -> None:
         min(c.width, c.height) <= bar and c.width >= 3 * c.height for c in parts
     )
     assert find_orientation(prepared, recognizer, comps).quarter_turns == 0
+
+
+def test_a_quarter_turn_measures_the_scale_on_the_upright_letters() -> None:
+    """On the sideways page a letter's "height" is its width: after the turn the scale is
+    the upright letters' own (word gaps are judged in it)."""
+    mask = np.zeros((600, 400), dtype=bool)
+    for i in range(8):  # sideways: 28 px "tall" (their widths), 40 px wide
+        y = 40 + 60 * i
+        mask[y : y + 28, 100:104] = True
+        mask[y : y + 4, 100:140] = True
+        mask[y + 24 : y + 28, 100:140] = True
+    grey = np.where(mask, 0.2, 0.9).astype(np.float32)
+    page = prepare_page((grey * 255).astype(np.uint8))
+    sideways = replace(page, mask=mask, ink=mask.astype(np.float32), grey=grey)
+    turned, _ = turn_page(sideways, Orientation(1, (0.0, 1.0, 0.0, 0.0), 8))
+    assert abs(turned.scale.char_height - 40) <= 2
