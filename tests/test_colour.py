@@ -1,4 +1,4 @@
-"""Coloured marks: a short vivid line on a page written in a grey or black pen goes."""
+"""Coloured marks: a short vivid word on a page written in a grey or black pen goes."""
 
 from __future__ import annotations
 
@@ -58,3 +58,17 @@ def test_a_word_in_a_second_colour_stays() -> None:
     red_word = Line([Word([letter(img, 200 + 30 * i, 120, RED) for i in range(3)])])
     layout = Layout([layout.lines[0], red_word], layout.scale)
     assert coloured_marks(layout, img, [Resampled(1.0)]) == set()
+
+
+def test_red_shapes_level_with_the_writing_go_as_words_of_its_line() -> None:
+    """A circle each side of SPACE, on its line: the shapes are words of their own there."""
+    img = np.empty((120, 500, 3), np.uint8)
+    img[:] = PAPER
+    left = Word([letter(img, 10, 40, RED)])
+    space = Word([letter(img, 80 + 30 * i, 40, BLACK) for i in range(5)])
+    right = Word([letter(img, 300, 40, RED)])
+    touching = Word([letter(img, 360, 40, BLACK), letter(img, 384, 40, RED)])
+    layout = Layout([Line([left, space, right, touching])], Scale(40.0, 4.0))
+    gone = coloured_marks(layout, img, [Resampled(1.0)])
+    # (A red letter inside a word of the pen's is no shape: the word's median is the pen's.)
+    assert gone == {id(left.chars[0]), id(right.chars[0])}

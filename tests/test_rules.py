@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image, ImageDraw
 from scipy import ndimage as ndi
 
@@ -346,19 +347,28 @@ def test_touching_top_bars_of_a_word_are_no_rule() -> None:
     assert out.mask[90:110, 200:350].sum() > 0.9 * bars.sum()
 
 
-def test_printed_boxes_go_and_the_letters_in_them_stay() -> None:
-    img, d = canvas(200, 600)
-    for k in range(8):  # a comb field: one row of 8 boxes of 1.5 ch, hairlines
+@pytest.mark.parametrize("sideways", [False, True])
+def test_printed_boxes_go_and_the_letters_in_them_stay(sideways: bool) -> None:
+    """A comb field: one row of 8 boxes of 1.5 ch, hairlines, an I in each box. Stored
+    sideways its long sides are vertical rules and the box edges joining them run across
+    (once the page was turned, they were read as 1s)."""
+    img, d = canvas(600, 200) if sideways else canvas(200, 600)
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return (y, x) if sideways else (x, y)
+
+    for k in range(8):
         x = 20 + k * 48
-        d.rectangle([x, 50, x + 48, 98], outline=255, width=2)
-        d.line([(x + 24, 58), (x + 24, 90)], fill=255, width=5)  # an I in each box
+        d.rectangle([*at(x, 50), *at(x + 48, 98)], outline=255, width=2)
+        d.line([at(x + 24, 58), at(x + 24, 90)], fill=255, width=5)
     ink, mask = as_mask(img)
     out = remove_rules(ink, mask, SCALE)
-    assert out.horizontal >= 2 and out.box_edges >= 8
+    assert (out.vertical if sideways else out.horizontal) >= 2 and out.box_edges >= 8
     parts = components(out.mask)
-    tall = [s for s in parts if s[0].stop - s[0].start >= 25]
+    long, across = (1, 0) if sideways else (0, 1)
+    tall = [s for s in parts if s[long].stop - s[long].start >= 25]
     assert len(tall) == 8  # the eight I's, nothing else character-sized
-    assert all(s[1].stop - s[1].start <= 8 for s in tall)
+    assert all(s[across].stop - s[across].start <= 8 for s in tall)
 
 
 def test_clean_page_is_left_alone_and_its_components_handed_on() -> None:

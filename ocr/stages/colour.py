@@ -1,10 +1,11 @@
-"""Coloured marks: a short line in a vivid colour on a page written in a grey or black pen.
+"""Coloured marks: a short word in a vivid colour on a page written in a grey or black pen.
 
 Keys drawn on a sheet beside red marker shapes (a triangle, a circle) read the shapes as A,
-O or 0 on lines of their own: their outlines are letter-sized and the recognizer is sure of
-them. Their colour gives them away: a page's writing is in one pen, and where that pen is
-grey or black, a line of at most a couple of characters whose ink is far more saturated than
-the page's characters is a marker drawing beside the text. Measured on the picture as decoded
+O or 0, on lines of their own or, when the shapes stand level with the writing, as words of
+its lines (1 SPACE 1): their outlines are letter-sized and the recognizer is sure of them.
+Their colour gives them away: a page's writing is in one pen, and where that pen is grey or
+black, a word of at most a couple of characters whose ink is far more saturated than the
+page's characters is a marker drawing beside the text. Measured on the picture as decoded
 (the working images are grey), after recognition; a page in a coloured pen (blue ink) is left
 alone. Input: the layout, the decoded pixels and the pipeline's box maps back to them.
 """
@@ -24,7 +25,7 @@ from ocr.stages.segment import CharBox, Layout
 
 @dataclass(frozen=True)
 class ColourParams:
-    """When a line is a coloured mark; saturation is (max - min) / max of a pixel's RGB."""
+    """When a word is a coloured mark; saturation is (max - min) / max of a pixel's RGB."""
 
     ink_share: float = 0.15
     """A box's ink is its darkest this share of pixels (by their darkest channel): strokes
@@ -38,13 +39,13 @@ class ColourParams:
     this (black and grey pens 0.02-0.15 under white light; blue ink 0.5 and more)..."""
 
     mark_min_saturation: float = 0.45
-    """...and a line whose characters' ink is at least this saturated (red, green or blue
-    marker 0.6-0.8)..."""
+    """...and a word each of whose characters' ink is at least this saturated (red, green or
+    blue marker 0.6-0.8)..."""
 
     mark_min_excess: float = 0.3
     """...and this much more saturated than the page's characters..."""
 
-    max_line_chars: int = 2
+    max_word_chars: int = 2
     """...with at most this many characters is a marker drawing: a word written in a second
     colour (a red NOTE) stays."""
 
@@ -75,28 +76,28 @@ def coloured_marks(
     maps: Sequence[BoxMap],
     params: ColourParams = ColourParams(),
 ) -> set[int]:
-    """Identities of the character boxes of short lines in a vivid colour on a page written
+    """Identities of the character boxes of short words in a vivid colour on a page written
     in a grey or black pen. ``maps``: working px -> ``pixels``' px, last step first."""
     if np.asarray(pixels).ndim != 3:
         return set()
-    lines = [[c for w in ln.words for c in w.chars if c.kind == "char"] for ln in layout.lines]
-    short = any(0 < len(chars) <= params.max_line_chars for chars in lines)
-    if not short or sum(len(chars) for chars in lines) < params.min_page_chars:
-        return set()  # no line could be a mark: the page's pen need not be measured
+    words = [[c for c in w.chars if c.kind == "char"] for ln in layout.lines for w in ln.words]
+    short = any(0 < len(chars) <= params.max_word_chars for chars in words)
+    if not short or sum(len(chars) for chars in words) < params.min_page_chars:
+        return set()  # no word could be a mark: the page's pen need not be measured
     size = (pixels.shape[1], pixels.shape[0])
 
     def saturation(c: CharBox) -> float:
         return ink_saturation(pixels, to_original(c, maps, size), params)
 
-    per_line = [[saturation(c) for c in chars] for chars in lines]
-    pen = float(np.median([s for line in per_line for s in line]))
+    per_word = [[saturation(c) for c in chars] for chars in words]
+    pen = float(np.median([s for word in per_word for s in word]))
     if pen >= params.pen_max_saturation:
         return set()
     gone: set[int] = set()
-    for chars, sats in zip(lines, per_line, strict=True):
-        if not chars or len(chars) > params.max_line_chars:
+    for chars, sats in zip(words, per_word, strict=True):
+        if not chars or len(chars) > params.max_word_chars:
             continue
-        s = float(np.median(sats))
+        s = min(sats)  # every character of it: a word of the pen's may hold one red letter
         if s >= params.mark_min_saturation and s - pen >= params.mark_min_excess:
             gone |= {id(c) for c in chars}
     return gone

@@ -300,6 +300,12 @@ def _remove_in(
     edges, nb = np.zeros_like(mask), 0
     if nv < params.grid_min_vertical:  # on a grid every printed line is long and found
         edges, nb = _box_edges(mask & ~v_rules, h_rules, th, scale, params)
+    if nv and nh < params.grid_min_vertical:
+        # And across: a box drawn round a word on a page stored sideways has its long sides
+        # vertical here, and its short ones (read as 1s once turned) join them.
+        across, na = _box_edges((mask & ~h_rules).T, v_rules.T, tv, scale, params)
+        edges |= across.T
+        nb += na
     rules = h_rules | v_rules | edges
     kept = mask & ~rules
     back = back_h = back_v = np.zeros_like(mask)
