@@ -76,11 +76,14 @@ T = TypeVar("T")
 
 ALL_BLACK_GREY: float = 0.2
 """A page whose median grey (0 black .. 1 white) is below this ..."""
+ALL_BLACK_SPREAD: float = 0.05
+"""... and whose grey spread (90th - 10th percentile) is below this ..."""
 ALL_BLACK_CONTRAST: float = 0.25
 """... and on which hardly anything (``ALL_BLACK_INK_SHARE``) is darker than that median by
-this share of it has nothing to read. (Not a spread of percentiles: writing covers a few
-percent of a page, so a dim photo of a page, paper at 0.1-0.2 grey, had no spread from the
-10th to the 90th and was called black; a black frame has nothing darker than its median.)"""
+this share of it has nothing to read. (The spread alone called a dim photo of a page black:
+writing covers a few percent of a page, so from the 10th to the 90th percentile it is all
+paper. The darker pixels alone called a dark wooden desk black: its grain is no darker than
+a quarter below its median, but it spreads.)"""
 ALL_BLACK_INK_SHARE: float = 0.001
 """... share of the page's pixels."""
 
@@ -140,9 +143,9 @@ class PageContext:
 def check_not_black(page: PageImage, prepared: PreparedPage) -> None:
     grey = prepared.grey
     sample = grey[::4, ::4]
-    median = float(np.median(sample))
+    lo, median, hi = (float(v) for v in np.percentile(sample, [10, 50, 90]))
     ink_share = float(np.mean(sample < median * (1.0 - ALL_BLACK_CONTRAST) - 2.0 / 255))
-    if median < ALL_BLACK_GREY and ink_share < ALL_BLACK_INK_SHARE:
+    if median < ALL_BLACK_GREY and hi - lo < ALL_BLACK_SPREAD and ink_share < ALL_BLACK_INK_SHARE:
         raise InputError(
             "all-black-page",
             f"{page.source}: page {page.page_index + 1} is black (nothing readable)",
