@@ -1,5 +1,5 @@
 """Segmentation's cost is bounded whatever the picture: a page of clutter keeps at most
-``max_parts`` parts and asks the recognizer for at most its scoring budget (plus one line)."""
+``max_parts`` parts and asks the recognizer for at most its scoring budget (plus one request)."""
 
 from __future__ import annotations
 

@@ -57,7 +57,8 @@ from ocr.stages.segment.words import (
 class ScoreBudget:
     """The recognizer's share of one page's segmentation: ``scorer()`` gives the scorer while
     fewer than ``limit`` crops have been scored, then None (geometry alone decides), and
-    counts how often it refused. One line's requests are always served whole."""
+    counts how often it refused. Each request is served whole (a line's merges are one
+    request, each wide part's cuts another)."""
 
     def __init__(self, score: Scorer | None, limit: int) -> None:
         self.score, self.limit, self.used, self.refused = score, limit, 0, 0
@@ -108,7 +109,13 @@ def segment(
             [
                 to_charbox(c, own, scale, params=params)
                 for c, own in split_wide(
-                    line, comps.labels, ink, scale, budget.scorer(), params=params
+                    line,
+                    comps.labels,
+                    ink,
+                    scale,
+                    budget.scorer(),
+                    params=params,
+                    scorer_now=budget.scorer,
                 )
             ],
             scale,

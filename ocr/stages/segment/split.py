@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -83,10 +83,13 @@ def split_wide(
     scale: Scale,
     score: Scorer | None = None,
     params: SegmentParams = DEFAULT_PARAMS,
+    scorer_now: Callable[[], Scorer | None] | None = None,
 ) -> list[tuple[Component, BoolImage]]:
     """Each part with its own-pixel mask; parts much wider than the line's typical character
     are cut at columns of low ink (chosen by ``score`` when given, else the projection minimum
-    nearest each expected cut)."""
+    nearest each expected cut). ``scorer_now``: asked for the scorer again before each part's
+    cuts are scored (a page's scoring budget may run out within a line of clutter: the rest
+    of the line is then cut by its ink profile alone)."""
     tw = typical_width(line, scale, params=params)
     out: list[tuple[Component, BoolImage]] = []
     for c in line:
@@ -101,8 +104,9 @@ def split_wide(
         letter = tw if by_width else min(tw, params.split_letter_aspect * c.height)
         n = letter_count(c.width, letter, scale.stroke_width, params)
         dips = c.height <= params.split_dip_height_ch * scale.char_height
+        now = scorer_now() if score is not None and scorer_now is not None else score
         cuts = choose_cuts(
-            own, profile, n, letter, ink[c.y0 : c.y1, c.x0 : c.x1], score, params=params, dips=dips
+            own, profile, n, letter, ink[c.y0 : c.y1, c.x0 : c.x1], now, params=params, dips=dips
         )
         for a, r0, b, r1, piece in cut_pieces(own, cuts):
             comp = Component(c.x0 + a, c.y0 + r0, c.x0 + b, c.y0 + r1, c.labels, int(piece.sum()))
