@@ -10,8 +10,9 @@ is brighter than the paper, as unshadowed paper is beside a hand's shadow.
 
 How: on a thumbnail, the flat (no sensor noise or paper grain) near-white regions touching
 the picture's border are the canvas, when what they leave is most of the picture and
-darker. Each canvas pixel takes the colour of the nearest picture pixel, so the picture's
-edge meets no step. The picture keeps its size and pixel grid: boxes need no mapping.
+darker. Each canvas pixel takes the paper colour (writing and rules closed away) of the
+nearest picture pixel, so the picture's edge meets no step. The picture keeps its size and
+pixel grid: boxes need no mapping.
 """
 
 from __future__ import annotations
@@ -117,7 +118,8 @@ def fill_canvas(image: NDArray[np.uint8]) -> CanvasFill:
     where = np.asarray(Image.fromarray(grown).resize((w, h), Image.Resampling.NEAREST))
     out = np.array(image, copy=True)
     if out.ndim == 3:
-        out[where] = up.reshape(h, w, -1)[..., : out.shape[2]][where]
+        colour = out[..., : up.shape[2] if up.ndim == 3 else 1]  # a view (RGB of RGBA)
+        colour[where] = up.reshape(h, w, -1)[where]
     else:
         out[where] = up[where]
     return CanvasFill(out, share)
