@@ -56,6 +56,8 @@ def _window_reduce(
         return _window_reduce(mask[None], size, 1, origin, mode, op)[0]
     if mask.ndim != 2:
         raise ValueError("bool window filters take 1-D or 2-D masks")
+    if mode not in ("reflect", "constant"):
+        raise ValueError(f"edge mode {mode!r}: 'reflect' or 'constant' (False beyond the edge)")
     if mask.flags.f_contiguous and not mask.flags.c_contiguous:  # a transposed page
         return _window_reduce(mask.T, size, 1 - axis, origin, mode, op).T
     # Rows for axis 0, columns for axis 1: slicing the array as it lies (a transposed copy
