@@ -126,11 +126,15 @@ class SegmentParams:
     as digits (validation drawings 3.90 -> 5.20% CER without the limit, 4.01 with it;
     touching scenes 16.77 -> 12.84% either way, 13.68 at 1.1, 15.55 at 1.0)."""
 
-    split_min_gap: float = 0.15
+    split_min_gap: float = 0.1
     """Candidate cuts are at least this many typical widths apart (the lower-ink one stays):
     a dip's neighbouring columns took the capped slots a letter boundary needed (ORDER, six
     letters wide, had cuts at 124, 125, 153 and 154 px and none between O, R and D).
-    Validation touching scenes 12.84 -> 12.19% (0.1: 12.53, 0.2: 12.57, 0.25: 13.49)."""
+    Validation touching scenes 12.84 -> 12.19% at 0.15 (0.1: 12.53, 0.2: 12.57, 0.25: 13.49),
+    tuned while the scoring budget (``score_budget_per_part``) ran out on those pages. With
+    the budget no longer binding, 0.15 / 0.1 / 0.05: 11.43 / 10.85 / 10.58% (second seed
+    11.93 / 11.72 / 11.97); at 0.1 plain pages 3.31 -> 3.36, lined 6.15 -> 6.11, rotated
+    3.26 -> 3.30, forms and the other kinds unchanged."""
 
     split_max_piece_aspect: float = 2.0
     """A piece of a cut part is at most this many times the part's height wide (a wide W is
