@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ocr.results import to_original
+from ocr.stages.faint import sampled_window
 from ocr.stages.printread import BoxMap
 from ocr.stages.segment import CharBox, Layout
 
@@ -60,8 +61,8 @@ def ink_saturation(pixels: NDArray[np.generic], box: Sequence[int], params: Colo
     if a.ndim != 3 or a.shape[2] < 3:
         return 0.0
     x0, y0, x1, y1 = box
-    step = max(1, int(np.ceil(max(y1 - y0, x1 - x0) / params.max_side_px)))
-    win = a[max(0, y0) : y1 : step, max(0, x0) : x1 : step, :3].reshape(-1, 3).astype(np.float32)
+    window, _ = sampled_window(a, x0, y0, x1, y1, params.max_side_px)
+    win = window[..., :3].reshape(-1, 3).astype(np.float32)
     if win.shape[0] == 0:
         return 0.0
     lo, hi = win.min(axis=1), win.max(axis=1)

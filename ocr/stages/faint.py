@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -59,14 +60,23 @@ class FaintParams:
     """...which is measured on at most this many of them, spread over the page."""
 
 
+def sampled_window(
+    pixels: NDArray[np.generic], x0: int, y0: int, x1: int, y1: int, max_side: int
+) -> tuple[NDArray[Any], int]:
+    """``pixels[y0:y1, x0:x1]`` (starts clipped to the picture) read every n-th pixel, n
+    such that the window's longer side is at most ``max_side`` samples, and n: a box's
+    darkness or colour needs no more, and a 12 MP photo's boxes are large."""
+    step = max(1, int(np.ceil(max(y1 - y0, x1 - x0) / max_side)))
+    return np.asarray(pixels)[max(0, y0) : y1 : step, max(0, x0) : x1 : step], step
+
+
 def box_darkness(pixels: NDArray[np.generic], box: Sequence[int], params: FaintParams) -> float:
     """Darkness of the strokes in ``box`` (original px) over the paper around it."""
     x0, y0, x1, y1 = box
     h, w = pixels.shape[:2]
     pad = int(np.ceil(params.pad_ch * max(1, y1 - y0)))
     wy0, wy1, wx0, wx1 = max(0, y0 - pad), min(h, y1 + pad), max(0, x0 - pad), min(w, x1 + pad)
-    step = max(1, int(np.ceil(max(wy1 - wy0, wx1 - wx0) / params.max_side_px)))
-    win = np.asarray(pixels[wy0:wy1:step, wx0:wx1:step])
+    win, step = sampled_window(pixels, wx0, wy0, wx1, wy1, params.max_side_px)
     if win.ndim == 3:  # the darkest channel, as the page is binarized (ocr.stages.binarize)
         win = win[..., :3].min(axis=2)
     inner = win[
