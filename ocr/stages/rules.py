@@ -85,8 +85,7 @@ def _long_segments(
     bars of a line of capitals (touching along a word) are not."""
     joined = opened
     if join > 1:
-        grown = max_filter1d(opened, join, axis=1)
-        joined = min_filter1d(grown, join, axis=1) | opened
+        joined = _closed_along(opened, join - 1, axis=1) | opened
     labels, n = ndi.label(joined, structure=np.ones((3, 3), bool))
     if n == 0:
         return np.zeros_like(opened), 0
@@ -136,7 +135,7 @@ def _horizontal_rules(
     # The band is the rule grown by the slack; within it the rule is what runs straight.
     # (Grown by a pixel: the joints of a tilted line's steps are single pixels. Runs are
     # measured with the same gaps bridged as above: a faint rule is dashes on every row.)
-    dashes = min_filter1d(max_filter1d(mask, 2 * bridge + 1, axis=1), 2 * bridge + 1, axis=1)
+    dashes = _closed_along(mask, 2 * bridge, axis=1)
     core = runs_at_least(dashes | mask, max(3, int(round(params.core_run_sw * sw))))
     core = grow(core, 1)
     rules = band & core & mask
