@@ -423,8 +423,13 @@ def transcribe_page(
             segment=options.segment,
         )
         by_box.update(pieces)
-    layout, joined = join_split_w(
-        layout, by_box, prepared.ink, partial(classify, recognizer=recognizer)
+    layout, joined = ctx.run(
+        "rejoin",
+        join_split_w,
+        layout,
+        by_box,
+        prepared.ink,
+        partial(classify, recognizer=recognizer),
     )
     by_box.update(joined)
     kept = keep_in_fields(layout, found.fields, by_box)
@@ -432,8 +437,10 @@ def transcribe_page(
     layout, doodles = drop_doodles(layout, by_box)
     # Faintness is judged on the pixels as decoded: every step after decoding, undone.
     after_decoding = maps[:0:-1]
-    layout, faint = drop_boxes(layout, faint_chars(layout, by_box, source, after_decoding) - kept)
-    layout, coloured = drop_boxes(layout, coloured_marks(layout, source, after_decoding) - kept)
+    faint_ids = ctx.run("faint", faint_chars, layout, by_box, source, after_decoding)
+    layout, faint = drop_boxes(layout, faint_ids - kept)
+    colour_ids = ctx.run("colour", coloured_marks, layout, source, after_decoding)
+    layout, coloured = drop_boxes(layout, colour_ids - kept)
     dropped += doodles + faint + coloured
     layout = drop_squeezed_dots(layout, by_box, options.segment)
     layout = mark_line_commas(layout, options.segment)
