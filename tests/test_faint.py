@@ -16,7 +16,7 @@ from ocr.model.store import Recognizer, load_model
 from ocr.pipeline import drop_boxes, transcribe_page
 from ocr.stages import segment as sg
 from ocr.stages.binarize import Scale
-from ocr.stages.faint import FaintParams, box_darkness, faint_chars
+from ocr.stages.faint import FaintParams, box_darkness, faint_chars, percentile
 from ocr.stages.printread import Resampled
 from ocr.synth import SynthStyle, make_pages
 from ocr.textdist import cer
@@ -117,3 +117,11 @@ def test_a_torn_sheet_edge_is_not_read(recognizer: Recognizer, tmp_path: Path) -
     result = transcribe_page(PageImage("t", 0, 1, torn, 1.0, (w, h), "0" * 64), recognizer)
     assert len(result.lines) == len(clean.lines)
     assert cer(result.text, synth.text) <= cer(clean.text, synth.text)
+
+
+def test_percentile_equals_numpys_on_pixels() -> None:
+    rng = np.random.default_rng(4)
+    for _ in range(500):
+        window = rng.integers(0, 256, size=(int(rng.integers(1, 40)), 7), dtype=np.uint8)
+        for q in (0.0, 2.0, 50.0, 90.0, 100.0, float(rng.random() * 100)):
+            assert percentile(window, q) == float(np.percentile(window, q))

@@ -11,7 +11,13 @@ from ocr.io.imageio import PageImage
 from ocr.model.store import Recognizer, load_model
 from ocr.pipeline import transcribe_page
 from ocr.stages.binarize import prepare_page
-from ocr.stages.orient import Orientation, QuarterTurn, find_orientation, turn_page
+from ocr.stages.orient import (
+    Orientation,
+    OrientParams,
+    QuarterTurn,
+    find_orientation,
+    turn_page,
+)
 from ocr.synth import SynthPage, SynthStyle, make_pages
 from ocr.textdist import cer
 
@@ -122,3 +128,18 @@ def test_a_quarter_turn_measures_the_scale_on_the_upright_letters() -> None:
     sideways = replace(page, mask=mask, ink=mask.astype(np.float32), grey=grey)
     turned, _ = turn_page(sideways, Orientation(1, (0.0, 1.0, 0.0, 0.0), 8))
     assert abs(turned.scale.char_height - 40) <= 2
+
+
+def test_a_clearly_upright_page_is_settled_on_the_probe_glyphs(pages, recognizer) -> None:
+    """Most pages stop after the first glyphs; the same page turned upside down never does
+    (a turn is applied only after all glyphs are read)."""
+    prepared = prepare_page(pages[0].image)
+    params = OrientParams()
+    upright = find_orientation(prepared, recognizer, params=params)
+    assert upright.quarter_turns == 0
+    assert upright.glyphs == params.probe_glyphs, upright.scores
+    assert upright.scores[0] - max(upright.scores[1:]) >= params.probe_margin
+    flipped = prepare_page(np.ascontiguousarray(np.rot90(pages[0].image, 2)))
+    found = find_orientation(flipped, recognizer, params=params)
+    assert found.quarter_turns == 2
+    assert found.glyphs > params.probe_glyphs

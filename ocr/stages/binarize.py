@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from PIL import Image
 from scipy import ndimage as ndi
 
+from ocr.stages.labels import label_boxes, select
 from ocr.stages.shadow import follow_hard_shadows
 
 FloatImage = NDArray[np.float32]
@@ -326,27 +327,27 @@ def hysteresis(dark: NDArray[np.floating], low: float, high: float) -> BoolImage
     labels, n = ndi.label(faint, structure=eight)
     seeds = dark > high
     keep = np.zeros(n + 1, dtype=bool)
-    keep[labels[seeds]] = True
+    keep[labels.ravel()[np.flatnonzero(seeds.ravel())]] = True
     keep[0] = False
-    size = np.bincount(labels.ravel(), minlength=n + 1)
-    size[0] = 0
+    size = np.zeros(n + 1, dtype=np.intp)
+    size[1:] = label_boxes(labels, n).area
     kept_mass = int(size[keep].sum())
     if kept_mass == 0:
-        return keep[labels]
+        return select(labels, keep)
     typical = float(np.median(size[keep]))
     ghosts = ~keep & (size >= GHOST_MIN_SIZE * typical)
     ghosts[0] = False
     if size[ghosts].sum() < GHOST_MASS_SHARE * kept_mass:
-        return keep[labels]
+        return select(labels, keep)
     peak = np.zeros(n + 1, dtype=np.float32)
     np.maximum.at(peak, labels[faint], dark[faint])
     ghost_level = float(np.max(peak[ghosts]))
     low2 = min(high, ghost_level * GHOST_LOW_MARGIN)
     labels, n = ndi.label(dark > low2, structure=eight)
     keep = np.zeros(n + 1, dtype=bool)
-    keep[labels[seeds]] = True
+    keep[labels.ravel()[np.flatnonzero(seeds.ravel())]] = True
     keep[0] = False
-    return keep[labels]
+    return select(labels, keep)
 
 
 def boundary_pixels(mask: BoolImage) -> int:
@@ -368,11 +369,11 @@ def estimate_scale(mask: BoolImage) -> Scale:
     labels, n = ndi.label(mask)
     if n == 0:
         return Scale(char_height=TARGET_CHAR_PX, stroke_width=TARGET_CHAR_PX / 10.0)
-    slices = ndi.find_objects(labels)
-    heights = np.array([s[0].stop - s[0].start for s in slices], dtype=np.float64)
-    areas = np.bincount(labels.ravel(), minlength=n + 1)[1:].astype(np.float64)
+    boxes = label_boxes(labels, n)
+    heights = boxes.heights.astype(np.float64)
+    areas = boxes.area.astype(np.float64)
     ok = (areas >= MIN_COMPONENT_PX) & (heights >= 2)
-    widths = np.array([s[1].stop - s[1].start for s in slices], dtype=np.float64)
+    widths = boxes.widths.astype(np.float64)
     small = np.maximum(heights, widths) < SCALE_MAX_EXTENT * max(mask.shape)
     if int(np.count_nonzero(ok & small)) >= SCALE_MIN_LEFT:
         ok &= small
@@ -390,7 +391,7 @@ def estimate_scale(mask: BoolImage) -> Scale:
     char_height = float(np.median(heights[band])) if band.any() else guess
     keep = np.zeros(n + 1, dtype=bool)
     keep[1:] = band if band.any() else ok
-    chars = keep[labels]
+    chars = select(labels, keep)
     b = boundary_pixels(chars)
     stroke = 2.0 * float(chars.sum()) / b if b else 1.0
     return Scale(char_height=char_height, stroke_width=max(1.0, stroke))

@@ -70,6 +70,23 @@ def sampled_window(
     return np.asarray(pixels)[max(0, y0) : y1 : step, max(0, x0) : x1 : step], step
 
 
+def percentile(values: NDArray[Any], q: float) -> float:
+    """``np.percentile(values, q)`` (linear interpolation, the same float64 arithmetic) for
+    the small windows of pixels read here (integers; other float types go to numpy), at a
+    fifth of its cost: its generality costs ~40 us a call, and a page asks for two a
+    character."""
+    flat = np.asarray(values).ravel()
+    if flat.dtype.kind == "f" and flat.dtype != np.float64:  # numpy interpolates in float32
+        return float(np.percentile(flat, q))
+    pos = (q / 100.0) * (flat.size - 1)
+    lo = int(np.floor(pos))
+    hi = min(lo + 1, flat.size - 1)
+    part = np.partition(flat, (lo, hi)) if hi > lo else np.partition(flat, lo)
+    a, b, t = float(part[lo]), float(part[hi]), pos - lo
+    # numpy's lerp: from the nearer end, so t = 0 and t = 1 give a and b exactly.
+    return a + (b - a) * t if t < 0.5 else b - (b - a) * (1.0 - t)
+
+
 def box_darkness(pixels: NDArray[np.generic], box: Sequence[int], params: FaintParams) -> float:
     """Darkness of the strokes in ``box`` (original px) over the paper around it."""
     x0, y0, x1, y1 = box
@@ -84,8 +101,8 @@ def box_darkness(pixels: NDArray[np.generic], box: Sequence[int], params: FaintP
     ]
     if win.size == 0 or inner.size == 0:
         return 0.0
-    paper = float(np.percentile(win, params.paper_percentile))
-    ink = float(np.percentile(inner, params.ink_percentile))
+    paper = percentile(win, params.paper_percentile)
+    ink = percentile(inner, params.ink_percentile)
     return max(0.0, 1.0 - ink / max(paper, 1e-6))
 
 

@@ -6,9 +6,11 @@ few degrees; this stage corrects quarter turns.
 
 How: connected components of character size are cut from the binarized page, normalized
 once, and turned by each quarter turn as 32 x 32 glyphs (exact: a quarter turn of a square
-is a permutation of its pixels). Upright glyphs read confidently end the stage there;
-otherwise the recognizer reads the three other turns in one batch; upright
-glyphs are read with more confidence than turned ones (mean top probability ~0.9-0.98 upright,
+is a permutation of its pixels). The turns worth trying follow from the lines' direction.
+The most character-like 16 glyphs are read first, upright and turned: an upright reading
+clearly ahead ends the stage there (most pages). Otherwise up to 48 are: upright glyphs
+read confidently end the stage; else the turns are read in one batch. Upright glyphs are
+read with more confidence than turned ones (mean top probability ~0.9-0.98 upright,
 ~0.7-0.85 turned, on synthetic pages of validation writers), though symmetric shapes (O, X,
 H, I, N, S, Z, 0, 8) read well in two or four turns, which is why many glyphs vote.
 
@@ -58,6 +60,14 @@ class OrientParams:
     direction_vote: float = 0.7
     """Share of glyphs whose nearest neighbour lies across (or down) that settles the lines'
     direction; between the two, all three turns are tried."""
+    probe_glyphs: int = 16
+    """The first (most character-like) glyphs are read upright and turned before all of
+    them: where the upright reading beats every turn tried by ``probe_margin`` already, the
+    page is upright and the rest are not read (a third of the recognizer's work on a plain
+    page went to this stage). A turn is only ever applied on all ``max_glyphs``..."""
+    probe_margin: float = 0.1
+    """...(mean top probability; on 190 validation pages of every kind, 16 glyphs never put
+    a turned page's upright reading 0.1 ahead, and that many upright pages stopped here)."""
     min_gain: float = 0.03
     """A turn must beat the upright reading's mean top probability by this to be applied, so
     an upright page is not turned on a coin toss (upright pages of validation writers: no
@@ -174,14 +184,24 @@ def find_orientation(
     parts = glyph_components(page, comps, params)
     if len(parts) < params.min_glyphs:
         return Orientation(0, (), len(parts))
-    glyphs = normalize_batch(glyph_crops(page, comps, parts))
-    upright = float(char_confidence(recognizer, glyphs).mean())
-    if upright >= params.upright_confident:
-        return Orientation(0, (upright,), len(parts))
     # Lines running across leave only upside down to test; lines running down, the two
     # quarter turns. Either halves the recognizer's work.
     direction = line_direction(parts, params)
     tried = {"horizontal": (2,), "vertical": (1, 3)}.get(direction or "", (1, 2, 3))
+    if len(parts) > params.probe_glyphs:
+        probe = normalize_batch(glyph_crops(page, comps, parts[: params.probe_glyphs]))
+        turns = np.concatenate([np.rot90(probe, k, axes=(1, 2)) for k in (0, *tried)])
+        means = char_confidence(recognizer, np.ascontiguousarray(turns))
+        means = means.reshape(1 + len(tried), -1).mean(axis=1)
+        if means[0] - means[1:].max() >= params.probe_margin:
+            scores = [float(means[0]), 0.0, 0.0, 0.0]
+            for k, m in zip(tried, means[1:], strict=True):
+                scores[k] = float(m)
+            return Orientation(0, tuple(scores), params.probe_glyphs)
+    glyphs = normalize_batch(glyph_crops(page, comps, parts))
+    upright = float(char_confidence(recognizer, glyphs).mean())
+    if upright >= params.upright_confident:
+        return Orientation(0, (upright,), len(parts))
     turns = np.concatenate([np.rot90(glyphs, k, axes=(1, 2)) for k in tried])
     top = char_confidence(recognizer, np.ascontiguousarray(turns))
     scores = [upright, 0.0, 0.0, 0.0]

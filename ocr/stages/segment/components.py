@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 from scipy import ndimage as ndi
 
 from ocr.stages.binarize import BoolImage, FloatImage, Scale
+from ocr.stages.labels import label_boxes
 from ocr.stages.segment.params import DEFAULT_PARAMS, SegmentParams
 
 
@@ -53,11 +54,19 @@ def find_components(mask: BoolImage) -> Components:
     """8-connected components of the ink mask with their boxes and pixel counts."""
     labels, n = ndi.label(mask, structure=np.ones((3, 3), dtype=bool))
     labels = labels.astype(np.int32, copy=False)
-    areas = np.bincount(labels.ravel(), minlength=n + 1)
+    b = label_boxes(labels, n)
     items = [
-        Component(s[1].start, s[0].start, s[1].stop, s[0].stop, (i + 1,), int(areas[i + 1]))
-        for i, s in enumerate(ndi.find_objects(labels))
-        if s is not None
+        Component(x0, y0, x1, y1, (i + 1,), area)
+        for i, (x0, y0, x1, y1, area) in enumerate(
+            zip(
+                b.x0.tolist(),
+                b.y0.tolist(),
+                b.x1.tolist(),
+                b.y1.tolist(),
+                b.area.tolist(),
+                strict=True,
+            )
+        )
     ]
     return Components(labels, items)
 
