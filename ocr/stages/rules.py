@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from scipy import ndimage as ndi
 
 from ocr.stages.binarize import BoolImage, FloatImage, Scale
+from ocr.stages.labels import label_boxes, select
 from ocr.stages.penprint import Darkness, most_telling, pen_on_rules, remnants
 from ocr.stages.ruleparams import DEFAULT_RULE_PARAMS, RuleParams
 from ocr.stages.runs import grow, max_filter1d, min_filter1d, runs_at_least
@@ -91,13 +92,11 @@ def _long_segments(
         return np.zeros_like(opened), 0
     pieces, n_pieces = ndi.label(opened, structure=np.ones((3, 3), bool))
     piece_width = np.zeros(n_pieces + 1, dtype=np.int64)
-    for j, sl in enumerate(ndi.find_objects(pieces)):
-        if sl is not None:
-            piece_width[j + 1] = sl[1].stop - sl[1].start
+    piece_width[1:] = label_boxes(pieces, n_pieces).widths
     keep = np.zeros(n + 1, dtype=bool)
-    for i, s in enumerate(ndi.find_objects(labels)):
-        if s is None or s[1].stop - s[1].start < min_length:
-            continue
+    runs = label_boxes(labels, n)
+    for i in np.flatnonzero(runs.widths >= min_length).tolist():
+        s = np.s_[runs.y0[i] : runs.y1[i], runs.x0[i] : runs.x1[i]]
         own = (labels[s] == i + 1) & opened[s]
         # Thickness over the columns the pieces cover, not over the closed gaps.
         per_column = (own & mask[s]).sum(axis=0)
@@ -109,7 +108,7 @@ def _long_segments(
             if _straight(rows, cols) > max_bend:
                 continue
         keep[i + 1] = True
-    return keep[labels] & opened, int(keep.sum())
+    return select(labels, keep) & opened, int(keep.sum())
 
 
 def _horizontal_rules(
@@ -211,20 +210,15 @@ def _box_edges(
         return np.zeros_like(mask), 0
     near_rule = ndi.binary_dilation(rules_h, iterations=2)
     limit = params.box_edge_thickness * max(1.0, thickness) + 1.0  # + a pixel of sampling
-    area = np.bincount(labels.ravel(), minlength=n + 1)
+    b = label_boxes(labels, n)
     keep = np.zeros(n + 1, dtype=bool)
     last = mask.shape[0] - 1
-    for i, s in enumerate(ndi.find_objects(labels)):
-        if s is None:
-            continue
-        ys, xs = s
-        width = area[i + 1] / (ys.stop - ys.start)
-        if width > limit:
-            continue
-        top_hit = near_rule[max(0, ys.start - 1), xs].any()
-        bottom_hit = near_rule[min(last, ys.stop), xs].any()
+    for i in np.flatnonzero(b.area / b.heights <= limit).tolist():
+        xs = slice(int(b.x0[i]), int(b.x1[i]))
+        top_hit = near_rule[max(0, int(b.y0[i]) - 1), xs].any()
+        bottom_hit = near_rule[min(last, int(b.y1[i])), xs].any()
         keep[i + 1] = bool(top_hit and bottom_hit)
-    return keep[labels] & mask, int(keep.sum())
+    return select(labels, keep) & mask, int(keep.sum())
 
 
 def _windows(

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import ndimage as ndi
 
 from ocr.stages.binarize import BoolImage
+from ocr.stages.labels import label_boxes
 
 
 def runs_at_least(mask: BoolImage, length: int, axis: int = 1) -> BoolImage:
@@ -23,9 +23,8 @@ def runs_at_least(mask: BoolImage, length: int, axis: int = 1) -> BoolImage:
 def longest_sides(labels: NDArray[np.int32], n: int) -> NDArray[np.intp]:
     """The longer side (px) of each labelled piece's box, indexed by label (0: 0)."""
     sides = np.zeros(n + 1, dtype=np.intp)
-    for i, sl in enumerate(ndi.find_objects(labels)):
-        if sl is not None:
-            sides[i + 1] = max(sl[0].stop - sl[0].start, sl[1].stop - sl[1].start)
+    boxes = label_boxes(labels, n)
+    sides[1:] = np.maximum(boxes.heights, boxes.widths)
     return sides
 
 
