@@ -55,17 +55,19 @@ def normalize_glyph(img: NDArray[np.floating]) -> FloatImage:
         return out
     r0, r1, c0, c1 = box
     crop = src[r0:r1, c0:c1]
-    peak = float(crop.max())
-    crop = np.clip(crop / peak, 0.0, 1.0)
+    # The ink box holds the image's maximum, so the crop's peak is the image's. Clipping as
+    # two in-place ufuncs: np.clip's dispatch cost more than the arithmetic on a glyph.
+    crop = crop / np.float32(crop.max())
+    _clip01(crop)
     h, w = crop.shape
     scale = GLYPH_BOX / max(h, w)
     nh = min(GLYPH_BOX, max(MIN_THIN_SIDE, round(h * scale)))
     nw = min(GLYPH_BOX, max(MIN_THIN_SIDE, round(w * scale)))
-    resized = np.clip(resize_bilinear(crop, nh, nw), 0.0, 1.0)
+    resized = _clip01(resize_bilinear(crop, nh, nw))
     total = float(resized.sum())
     if total > 0:
-        cy = float(np.arange(nh) @ resized.sum(axis=1) / total)
-        cx = float(np.arange(nw) @ resized.sum(axis=0) / total)
+        cy = float(_ramp(nh) @ resized.sum(axis=1) / total)
+        cx = float(_ramp(nw) @ resized.sum(axis=0) / total)
     else:
         cy, cx = (nh - 1) / 2, (nw - 1) / 2
     top = int(round((SIZE - 1) / 2 - cy))
@@ -74,6 +76,21 @@ def normalize_glyph(img: NDArray[np.floating]) -> FloatImage:
     left = min(max(left, MARGIN), SIZE - MARGIN - nw)
     out[top : top + nh, left : left + nw] = resized
     return out
+
+
+def _clip01(a: FloatImage) -> FloatImage:
+    """``a`` clipped to [0, 1] in place (``np.clip``'s result, without its dispatch)."""
+    np.maximum(a, np.float32(0.0), out=a)
+    np.minimum(a, np.float32(1.0), out=a)
+    return a
+
+
+@lru_cache(maxsize=64)
+def _ramp(n: int) -> NDArray[np.int64]:
+    """0, 1, ..., n - 1 (read-only, cached: a glyph asks for two)."""
+    r = np.arange(n)
+    r.setflags(write=False)
+    return r
 
 
 @lru_cache(maxsize=4096)
