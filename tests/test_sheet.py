@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from ocr.stages.sheet import apply_homography, find_sheet, rectify
 
@@ -170,3 +170,28 @@ def test_the_pipeline_reads_the_sheet_and_reports_its_corners_in_original_pixels
             for c in wd.characters:
                 x0, y0, x1, y1 = c.box
                 assert on_sheet[(y0 + y1) // 2, (x0 + x1) // 2]
+
+
+def ruled_page_half_under_a_blue_lamp() -> np.ndarray:
+    """A ruled page filling the photo, its right 40 % lit by a blue lamp, the desk's edge
+    in view along the top (so the search looks for a sheet at all)."""
+    img = paper_with_writing(W, H)
+    d = ImageDraw.Draw(img)
+    for y in range(40, H, 36):
+        d.line([(0, y), (W, y + 6)], fill=(150, 160, 190), width=2)
+    a = np.asarray(img, np.float32)
+    lit = np.clip((np.arange(W, dtype=np.float32) - 0.6 * W) / (0.1 * W), 0, 1)[None, :, None]
+    a = a * (1 - lit) + a * np.array([0.55, 0.6, 1.0], np.float32) * lit
+    a[: int(0.06 * H)] *= 0.35
+    return np.asarray(
+        Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.5))
+    )
+
+
+def test_a_page_half_under_a_coloured_lamp_is_not_cut_at_the_lamps_edge() -> None:
+    """The lamp-lit part looks like grain only along its rules (their colour is off the
+    paper's there): the basin stopped at the lamp's edge, and the page lost its right part."""
+    search = find_sheet(ruled_page_half_under_a_blue_lamp())
+    if search.sheet is not None:
+        xs = search.sheet.corners[:, 0]
+        assert xs.max() - xs.min() >= 0.95 * W, search.sheet.corners

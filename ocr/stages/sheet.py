@@ -88,6 +88,12 @@ class SheetParams:
     min_background_side: float = 0.5
     """Share of one side of the border ring that must look like background for that side to
     seed it; with no such side the search stops early (scans and close crops pay little)."""
+    min_desk_outside: float = 0.7
+    """Share of what the basin leaves out that must look like background for the basin to be
+    the sheet. Desks left out by the basin on validation scenes: 0.81-1.0. A page filling the
+    photo under a coloured lamp is left out where the lamp's colour and the page's printed
+    rules make every rule's band look like grain, and nothing between the bands: 0.4-0.6
+    (at 0.5 a blurred or recompressed photo of such a page lost its lamp-lit half)."""
     min_fill: float = 0.80
     """Share of its quadrilateral the basin must fill to count as a roughly quadrilateral
     sheet (a torn sheet fills ~0.85, a blob or a desk pattern much less)."""
@@ -361,7 +367,7 @@ def find_sheet(image: NDArray[np.uint8], params: SheetParams = SheetParams()) ->
     if share < params.min_area:
         return SheetSearch(None, True, f"the brightest smooth region covers {share:.0%} only")
     desk_like = float(unlike[~basin].mean())
-    if desk_like < params.min_background_side:
+    if desk_like < params.min_desk_outside:
         # What the basin leaves out is mostly like the paper: cutting it would cut the sheet
         # (a coloured lamp's edge, a shadow), so the picture is read whole.
         return SheetSearch(None, True, f"only {desk_like:.0%} of the outside looks like a desk")
