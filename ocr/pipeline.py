@@ -28,6 +28,7 @@ from ocr.stages.binarize import (
     FloatImage,
     PreparedPage,
     brightest_channel_darkness,
+    channel_darkness,
     estimate_scale,
     faint_mask,
     prepare_page,
@@ -320,6 +321,7 @@ def transcribe_page(
         prepared.scale,
         dark=darkness,
         faint=partial(faint_mask, binarized),
+        colours=partial(channel_darkness, image, binarized),
     )
     # Forms: the fields stage removes the printed lines itself, from the page as binarized
     # (turned and levelled like the rest): the rules stage takes the bars and tops of letters

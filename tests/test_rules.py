@@ -201,6 +201,43 @@ def test_of_several_darkness_maps_the_one_where_the_pen_stands_out_is_used() -> 
     assert asked == [1]  # no rules: no maps computed
 
 
+def test_a_blue_pen_as_dark_as_a_grey_grid_is_told_from_it_by_colour() -> None:
+    """A 1 written along a vertical grid line and an E's bars along horizontal ones, in a
+    blue pen exactly as dark as the grey grid (darkest channel) and lighter than it in the
+    brightest: no darkness map parts them, their colours do."""
+    pimg, p = canvas(300, 600)
+    p.line([(310, 106), (310, 154)], fill=255, width=4)
+    for y in (106, 130, 154):
+        p.line([(310, y), (334, y)], fill=255, width=2)
+    p.line([(390, 110), (397, 140)], fill=255, width=3)  # a slanted 1 along the line x = 394
+    grid, pen = as_mask(grid_of(24))[1], as_mask(pimg)[1]
+    mask = grid | pen
+    channels = np.zeros((*mask.shape, 3), np.float32)
+    channels[grid] = (0.6, 0.6, 0.6)  # grey print
+    channels[pen] = (0.6, 0.5, 0.1)  # blue pen: dark in red and green, light in blue
+    darkest = channels.max(axis=2)
+    brightest = channels.min(axis=2)
+    asked: list[int] = []
+
+    def colours() -> np.ndarray:
+        asked.append(1)
+        return channels
+
+    def maps() -> list[np.ndarray]:
+        return [darkest, brightest]
+
+    out = remove_rules(darkest, mask, SCALE, dark=maps, colours=colours)
+    assert asked == [1]
+    assert out.mask[106, 314:332].all() and out.mask[154, 314:332].all()
+    assert out.mask[110:141, 388:400].any(axis=1).all()  # the 1 whole
+    assert not out.mask[:, :250].any()  # no grid line came back away from the writing
+    blind = remove_rules(darkest, mask, SCALE, dark=maps)
+    assert not blind.mask[106, 314:332].any()
+    grey = np.repeat(darkest[..., None], 3, axis=2)  # a grey page: no colour to part them
+    same = remove_rules(darkest, mask, SCALE, dark=maps, colours=lambda: grey)
+    assert np.array_equal(same.mask, blind.mask)
+
+
 def test_a_stroke_darkens_its_own_line_and_an_unevenly_sampled_line_does_not() -> None:
     """The line-by-line comparison alone (page-wide pen and print alike dark): a stem written
     along one stretch of a vertical line is found, a 2 px line whose two columns differ

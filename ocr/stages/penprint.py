@@ -149,6 +149,31 @@ Darkness = Callable[[], Sequence[FloatImage]]
 colour channels), computed only when asked: only ruled pages need them."""
 
 
+def pen_colour(
+    channels: NDArray[np.float32], mask: BoolImage, removed: BoolImage, params: RuleParams
+) -> FloatImage | None:
+    """A darkness map along the colour that parts the pen from the print, when their colours
+    differ (``RuleParams.pen_colour_shift``); else None. ``channels``: (H, W, 3) darkness per
+    colour channel (:func:`ocr.stages.binarize.channel_darkness`). Each pixel's channel
+    darkness is projected on the direction from the print's median to the pen's: pen high,
+    print about 0, pen laid over print in between and high where the pen dominates."""
+    kept = mask & ~removed
+    if not kept.any() or not removed.any():
+        return None
+    pen = np.median(channels[kept], axis=0)
+    printed = np.median(channels[removed], axis=0)
+    shares = pen / max(float(pen.sum()), 1e-3) - printed / max(float(printed.sum()), 1e-3)
+    if float(np.abs(shares).max()) < params.pen_colour_shift:
+        return None
+    towards = (pen - printed) / max(float(np.linalg.norm(pen - printed)), 1e-6)
+    # The print's own darkness plus each pixel's step from the print's colour towards the
+    # pen's: print stays as dark as it is (so the ratios of the darkness tests keep their
+    # meaning), pen stands out by the distance between the two colours.
+    step = (channels - printed.astype(np.float32)) @ towards.astype(np.float32)
+    along = np.float32(printed.max()) + step
+    return np.where(mask, np.maximum(along, np.float32(0.0)), np.float32(0.0)).astype(np.float32)
+
+
 def most_telling(
     maps: Sequence[FloatImage], mask: BoolImage, removed: BoolImage
 ) -> FloatImage | None:

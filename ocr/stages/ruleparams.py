@@ -73,6 +73,13 @@ class RuleParams:
     map where the pen stands out most; validation grid pages, 1.4 / 1.3 / 1.2 / 1.1: 15.4 /
     14.0 / 13.1 / 13.0% CER, lined 8.6 / 8.6 / 8.5 / 8.5%.)"""
 
+    pen_colour_shift: float = 0.05
+    """When the pen's colour and the print's differ by at least this much (channel shares of
+    their median darkness over the paper, in any channel), pen is told from print along that
+    difference instead of by darkness alone: a blue pen on a dark grey grid is as dark as the
+    grid, and a 1 written along a grid line went with it (validation grid pages 10.37 ->
+    9.96% CER, lined 5.95 -> 5.71%; 0.03: 10.05 / 5.87%, 0.08: 10.10 / 5.87%)."""
+
     restore_max_ch: float = 1.2
     """...when they make pieces no longer than this many ch touching kept ink."""
 

@@ -24,7 +24,7 @@ from scipy import ndimage as ndi
 
 from ocr.stages.binarize import BoolImage, FloatImage, Scale
 from ocr.stages.labels import label_boxes, select
-from ocr.stages.penprint import Darkness, most_telling, pen_on_rules, remnants
+from ocr.stages.penprint import Darkness, most_telling, pen_colour, pen_on_rules, remnants
 from ocr.stages.ruleparams import DEFAULT_RULE_PARAMS, RuleParams
 from ocr.stages.runs import grow, max_filter1d, min_filter1d, runs_at_least
 from ocr.stages.segment import Components, find_components
@@ -353,6 +353,7 @@ def remove_rules(
     comps: Components | None = None,
     dark: FloatImage | Darkness | None = None,
     faint: Callable[[], BoolImage] | None = None,
+    colours: Callable[[], NDArray[np.float32] | None] | None = None,
 ) -> RulesRemoved:
     """Remove horizontal and vertical printed rules and box edges from the ink map and mask,
     keeping the pixels where handwriting crosses them. ``comps``: the mask's components if
@@ -361,7 +362,10 @@ def remove_rules(
     where the ink map has both at its ceiling (else the ink map is used); ``faint``: a
     function giving the page's faint mask (:func:`ocr.stages.binarize.faint_mask`), asked
     only when rules were found: rules too faint to binarize whole are found on it, and the
-    pieces of them the mask holds (under and joined to the words) go too."""
+    pieces of them the mask holds (under and joined to the words) go too; ``colours``: a
+    function giving the darkness per colour channel (:func:`ocr.stages.binarize.channel_darkness`),
+    asked only when rules were found: where pen and print differ in colour, that difference
+    tells them apart (:func:`ocr.stages.penprint.pen_colour`)."""
     comps = comps if comps is not None else find_components(mask)
     removed, (nh, nv, nb) = rule_pixels(mask, scale, params, comps)
     if not removed.any():
@@ -372,8 +376,11 @@ def remove_rules(
         more, (fh, fv, _) = rule_pixels(faint(), scale, params)
         removed |= more & mask
         nh, nv = max(nh, fh), max(nv, fv)
-    maps = [dark] if isinstance(dark, np.ndarray) else list(dark()) if dark is not None else []
-    best = most_telling(maps, mask, removed)
+    channels = colours() if colours is not None else None
+    best = pen_colour(channels, mask, removed, params) if channels is not None else None
+    if best is None:
+        maps = [dark] if isinstance(dark, np.ndarray) else list(dark()) if dark is not None else []
+        best = most_telling(maps, mask, removed)
     darkness = ink if best is None else best
     removed &= ~pen_on_rules(darkness, mask, removed, scale, params)
     removed |= remnants(mask & ~removed, removed, scale, params, best)
