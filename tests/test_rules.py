@@ -238,6 +238,24 @@ def test_a_blue_pen_as_dark_as_a_grey_grid_is_told_from_it_by_colour() -> None:
     assert np.array_equal(same.mask, blind.mask)
 
 
+def test_a_grid_line_beside_a_stem_is_not_given_back_when_darkness_says_print() -> None:
+    """A stem written a few pixels beside a grid line makes the ink there as thick as a
+    stroke lying along the line, and shape alone gives the line back beside the stem (a D
+    with a line down its bowl read O). The darkness map says it is print: it goes again."""
+    pimg, p = canvas(300, 600)
+    p.line([(401, 112), (401, 150)], fill=255, width=4)  # beside the grid line x = 394
+    p.line([(401, 112), (420, 112)], fill=255, width=4)
+    grid, pen = as_mask(grid_of(24))[1], as_mask(pimg)[1]
+    mask = grid | pen
+    dark = np.where(pen, 0.8, np.where(grid, 0.3, 0.0)).astype(np.float32)
+    by_shape = remove_rules(dark, mask, SCALE)
+    assert by_shape.mask[112:151, 393:397].any(axis=1).all()  # the line came back
+    out = remove_rules(dark, mask, SCALE, dark=dark)
+    assert not out.mask[112:151, 393:397].any()
+    assert out.mask[112:151, 399:404].any(axis=1).all()  # the stem stays whole
+    assert not out.mask[:, :250].any()
+
+
 def test_a_stroke_darkens_its_own_line_and_an_unevenly_sampled_line_does_not() -> None:
     """The line-by-line comparison alone (page-wide pen and print alike dark): a stem written
     along one stretch of a vertical line is found, a 2 px line whose two columns differ

@@ -109,6 +109,36 @@ def pen_on_rules(
     return touching[labels]
 
 
+def print_given_back(
+    dark: FloatImage,
+    mask: BoolImage,
+    removed: BoolImage,
+    given: BoolImage,
+    scale: Scale,
+    params: RuleParams,
+) -> BoolImage:
+    """Pixels the rules stage gave back by shape (``given``: a stroke crossing a rule or lying
+    along it) that are print after all: on ``dark`` (the map telling pen from print) nearer
+    the print's median than the pen's, in pieces at least ``print_back_min_sw`` long. On a
+    dark grid a letter's strokes near a line make the line thick there, and the line came
+    back through the letter (a P read B, an O read Q); where a stroke crosses a rule the two
+    mix over a stroke's width only, and stay."""
+    kept = mask & ~removed & ~given
+    if not kept.any() or not removed.any() or not given.any():
+        return np.zeros_like(mask)
+    pen = float(np.median(dark[kept]))
+    printed = float(np.median(dark[removed]))
+    if pen < params.pen_over_rule * printed:
+        return np.zeros_like(mask)  # the map does not part them clearly
+    print_like = given & (dark < printed + params.print_back_share * (pen - printed))
+    labels, n = ndi.label(print_like, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return print_like
+    keep = longest_sides(labels, n) >= params.print_back_min_sw * scale.stroke_width
+    keep[0] = False
+    return keep[labels]
+
+
 def remnants(
     rest: BoolImage,
     removed: BoolImage,
