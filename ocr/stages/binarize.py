@@ -440,22 +440,28 @@ def brightest_channel_darkness(image: NDArray[np.generic], page: PreparedPage) -
 
 def channel_darkness(image: NDArray[np.generic], page: PreparedPage) -> NDArray[np.float32] | None:
     """Darkness of ``image`` in each of its three colour channels over that channel's own
-    paper level, (H, W, 3) at ``page``'s working resolution and on its mask; None for a
-    one-channel (or unusual depth) image. A blue pen on grey print is as dark as the print in
-    the darkest channel and lighter in the brightest, but the two differ in colour: the rules
-    stage tells them apart along that difference (``ocr.stages.penprint.pen_colour``)."""
+    paper level, (H, W, 3) at ``page``'s working resolution, on its mask (0 elsewhere); None
+    for a one-channel (or unusual depth) image. A blue pen on grey print is as dark as the
+    print in the darkest channel and lighter in the brightest, but the two differ in colour:
+    the rules stage tells them apart along that difference
+    (``ocr.stages.penprint.pen_colour``). The three channels are resized in one call (PIL
+    resizes each band as it would alone), and darkness is worked out at the mask's pixels
+    only."""
     a = np.asarray(image)
     if not (a.ndim == 3 and a.shape[2] >= 3 and a.dtype == np.uint8):
         return None
     h, w = page.mask.shape
+    rgb = np.ascontiguousarray(a[..., :3])
+    if rgb.shape[:2] != (h, w):
+        rgb = np.asarray(Image.fromarray(rgb).resize((w, h), Image.Resampling.BILINEAR))
+    flat = np.flatnonzero(page.mask.ravel())
+    cell = background_cell(page.scale, (h, w))
     out = np.zeros((h, w, 3), dtype=np.float32)
     for c in range(3):
-        chan = np.ascontiguousarray(a[..., c])
-        if chan.shape != (h, w):
-            chan = np.asarray(Image.fromarray(chan).resize((w, h), Image.Resampling.BILINEAR))
-        g = chan.astype(np.float32) * np.float32(1.0 / 255.0)
-        dark = darkness_over(g, estimate_background(g, background_cell(page.scale, g.shape)))
-        out[..., c] = np.where(page.mask, np.clip(dark, 0.0, 1.0), np.float32(0.0))
+        g = rgb[..., c].astype(np.float32) * np.float32(1.0 / 255.0)
+        paper = estimate_background(g, cell).ravel()[flat]
+        dark = np.float32(1.0) - g.ravel()[flat] / np.maximum(paper, np.float32(1e-3))
+        out.reshape(-1, 3)[flat, c] = np.clip(dark, 0.0, 1.0)
     return out
 
 
