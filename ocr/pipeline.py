@@ -27,14 +27,12 @@ from ocr.stages.binarize import (
     BoolImage,
     FloatImage,
     PreparedPage,
-    brightest_channel_darkness,
-    channel_darkness,
     estimate_scale,
-    faint_mask,
     prepare_page,
 )
 from ocr.stages.canvas import fill_canvas
 from ocr.stages.colour import coloured_marks
+from ocr.stages.darkness import brightest_channel_darkness, channel_darkness, faint_mask
 from ocr.stages.deskew import MIN_DESKEW_DEG, measure_tilt, rotate_page
 from ocr.stages.doodles import drop_doodles
 from ocr.stages.faint import faint_chars

@@ -6,6 +6,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ocr.stages import binarize as bz
+from ocr.stages import darkness as dk
 
 
 def bars_page(
@@ -132,7 +133,7 @@ def test_brightest_channel_parts_blue_print_from_black_pen() -> None:
     rgb[100:103, :] = (110, 150, 225)  # a blue rule across
     rgb[150:200, 200:204] = (25, 25, 30)  # a black stroke
     page = bz.prepare_page(rgb)
-    dark = bz.brightest_channel_darkness(rgb, page)
+    dark = dk.brightest_channel_darkness(rgb, page)
     assert dark is not None and dark.shape == page.mask.shape and dark.dtype == np.float32
     f = page.factor
     rule = dark[int(101 * f), int(50 * f) : int(350 * f)]
@@ -159,7 +160,7 @@ def test_boundary_count_is_the_erosions() -> None:
 def test_a_grey_image_has_no_brighter_channel_to_read() -> None:
     grey = np.full((300, 400), 235, dtype=np.uint8)
     grey[150:200, 200:204] = 25
-    assert bz.brightest_channel_darkness(grey, bz.prepare_page(grey)) is None
+    assert dk.brightest_channel_darkness(grey, bz.prepare_page(grey)) is None
 
 
 def test_faint_mask_shows_a_rule_the_page_mask_leaves_out() -> None:
@@ -173,5 +174,25 @@ def test_faint_mask_shows_a_rule_the_page_mask_leaves_out() -> None:
     f = page.factor
     row = int(200 * f)
     assert page.mask[row - 1 : row + 2].any(axis=0).mean() < 0.5
-    assert bz.faint_mask(page)[row - 1 : row + 2].any(axis=0).mean() > 0.9
-    assert bz.faint_mask(page).mean() < 0.05  # paper noise stays out
+    assert dk.faint_mask(page)[row - 1 : row + 2].any(axis=0).mean() > 0.9
+    assert dk.faint_mask(page).mean() < 0.05  # paper noise stays out
+
+
+def test_channel_darkness_shows_a_blue_pen_and_grey_print_apart() -> None:
+    """Per channel, over each channel's own paper: a blue pen is dark in red and green and
+    light in blue, grey print equally dark in all three; off the mask every value is 0."""
+    rgb = np.full((240, 400, 3), (230, 228, 222), dtype=np.uint8)
+    rgb[100:104, 20:380] = (120, 120, 120)  # a grey rule
+    rgb[60:160, 200:206] = (40, 60, 170)  # a blue stroke across it
+    for y in range(10, 230, 40):  # a few more strokes so the scale is a writing's
+        rgb[y : y + 28, 40:44] = (40, 60, 170)
+    page = bz.prepare_page(rgb)
+    channels = dk.channel_darkness(rgb, page)
+    assert channels is not None and channels.shape == (*page.mask.shape, 3)
+    assert not channels[~page.mask].any()
+    f = page.factor
+    pen = channels[int(70 * f), int(203 * f)]
+    rule = channels[int(102 * f), int(100 * f)]
+    assert pen[0] > 0.6 and pen[2] < 0.4  # dark in red, light in blue
+    assert abs(float(rule[0]) - float(rule[2])) < 0.08  # grey: alike in every channel
+    assert dk.channel_darkness(rgb[..., 0], page) is None

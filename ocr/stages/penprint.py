@@ -184,7 +184,7 @@ def pen_colour(
 ) -> FloatImage | None:
     """A darkness map along the colour that parts the pen from the print, when their colours
     differ (``RuleParams.pen_colour_shift``); else None. ``channels``: (H, W, 3) darkness per
-    colour channel (:func:`ocr.stages.binarize.channel_darkness`). Each pixel's channel
+    colour channel (:func:`ocr.stages.darkness.channel_darkness`). Each pixel's channel
     darkness is projected on the direction from the print's median to the pen's: pen high,
     print about 0, pen laid over print in between and high where the pen dominates."""
     kept = mask & ~removed

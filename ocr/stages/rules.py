@@ -370,10 +370,10 @@ def remove_rules(
     known already; ``dark``: the unsaturated darkness (:attr:`PreparedPage.dark`), or a
     function giving such maps (asked only when rules were found): it tells pen from print
     where the ink map has both at its ceiling (else the ink map is used); ``faint``: a
-    function giving the page's faint mask (:func:`ocr.stages.binarize.faint_mask`), asked
+    function giving the page's faint mask (:func:`ocr.stages.darkness.faint_mask`), asked
     only when rules were found: rules too faint to binarize whole are found on it, and the
     pieces of them the mask holds (under and joined to the words) go too; ``colours``: a
-    function giving the darkness per colour channel (:func:`ocr.stages.binarize.channel_darkness`),
+    function giving the darkness per colour channel (:func:`ocr.stages.darkness.channel_darkness`),
     asked only when rules were found: where pen and print differ in colour, that difference
     tells them apart (:func:`ocr.stages.penprint.pen_colour`)."""
     comps = comps if comps is not None else find_components(mask)
