@@ -150,7 +150,9 @@ def drop_inner_dots(
     """The word without dots squeezed between two of its letters: a full stop inside a word
     (U.S.A.) needs a gap of its own between the letters, a speck left where a grid's rules
     crossed (WEE.K) or a letter's broken-off end does not. A dot between two boxes read as
-    digits (identities in ``digits``) stays: a decimal point or a date's is written tight."""
+    digits (identities in ``digits``) stays: a decimal point or a date's is written tight.
+    Anywhere in the word, a "dot" far taller than wide and thinner than the pen goes too: a
+    sliver of a printed vertical rule (``SegmentParams.sliver_aspect``)."""
     chars = [b for b in word if b.kind == "char"]
     limit = params.inner_dot_gap_ch * scale.char_height
 
@@ -165,7 +167,14 @@ def drop_inner_dots(
             return False
         return right.x0 - left.x1 < limit
 
-    return [b for b in word if not (b.kind == "mark" and b.mark == "." and squeezed(b))]
+    def sliver(m: CharBox) -> bool:
+        width = m.x1 - m.x0
+        thin = width < params.sliver_width_sw * scale.stroke_width
+        return thin and m.y1 - m.y0 >= params.sliver_aspect * max(1, width)
+
+    return [
+        b for b in word if not (b.kind == "mark" and b.mark == "." and (squeezed(b) or sliver(b)))
+    ]
 
 
 def mark_commas(boxes: Sequence[CharBox], params: SegmentParams = DEFAULT_PARAMS) -> list[CharBox]:
