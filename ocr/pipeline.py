@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from ocr.forms import TemplateField, apply_template, build_fields, reading_text
 from ocr.io.imageio import InputError, PageImage
-from ocr.model.classes import CLASS_INDEX, CLASSES, CONFUSABLE_PAIRS, NOT_CHAR_INDEX, NUM_CLASSES
+from ocr.model.classes import CLASS_INDEX, CLASSES, CONFUSABLE_PAIRS, NUM_CLASSES
 from ocr.model.store import Recognizer
 from ocr.results import ReadOptions, decode, probs_by_box, read_frames
 from ocr.stages.binarize import (
@@ -40,6 +40,7 @@ from ocr.stages.fields import FieldsFound, find_fields, keep_in_fields, outside_
 from ocr.stages.fused import split_fused
 from ocr.stages.orient import Orientation, find_orientation, turn_page
 from ocr.stages.printread import BoxMap, PrintRead, Resampled, read_print
+from ocr.stages.prune import drop_boxes, drop_clutter, drop_stray_marks, mark_line_commas
 from ocr.stages.recognize import (
     FLAG_MARGIN,
     classify,
@@ -48,17 +49,12 @@ from ocr.stages.rejoin import join_split_w
 from ocr.stages.rules import remove_rules, without_rules
 from ocr.stages.segment import (
     DEFAULT_PARAMS,
-    CharBox,
     Components,
-    Layout,
     SegmentParams,
     cut_glyphs,
     find_components,
     segment,
 )
-from ocr.stages.segment import Line as LayoutLine
-from ocr.stages.segment import Word as LayoutWord
-from ocr.stages.segment.words import drop_inner_dots, mark_commas
 from ocr.stages.shapes import remove_nested_shapes
 from ocr.stages.sheet import SheetSearch, clear_outside, find_sheet, rectify
 from ocr.stages.smallprint import split_print
@@ -167,83 +163,6 @@ def scorer(recognizer: Recognizer) -> Callable[[list[NDArray[np.float32]]], NDAr
         return np.minimum(merged.max(axis=1), 1.0).astype(np.float32)
 
     return score
-
-
-def drop_clutter(
-    layout: Layout, probs: dict[int, NDArray[np.float32]], keep: frozenset[int] = frozenset()
-) -> tuple[Layout, int]:
-    """The layout without the character boxes whose best output is "not a character"
-    (``probs`` keyed by box identity, see :func:`probs_by_box`) unless in ``keep``; words
-    left without characters go with their marks, lines left empty go. Returns how many boxes
-    were dropped."""
-    clutter = {
-        key for key, p in probs.items() if int(p.argmax()) == NOT_CHAR_INDEX and key not in keep
-    }
-    return drop_boxes(layout, clutter)[0], len(clutter)
-
-
-def drop_boxes(layout: Layout, gone: set[int]) -> tuple[Layout, int]:
-    """The layout without the character boxes whose identities are in ``gone``; words left
-    without characters go with their marks, lines left empty go. Returns how many of the
-    layout's boxes went."""
-    if not gone:
-        return layout, 0
-    lines: list[LayoutLine] = []
-    dropped = 0
-    for line in layout.lines:
-        words = []
-        for word in line.words:
-            chars = [c for c in word.chars if c.kind != "char" or id(c) not in gone]
-            dropped += len(word.chars) - len(chars)
-            if any(c.kind == "char" for c in chars):
-                words.append(LayoutWord(chars))
-        if words:
-            lines.append(LayoutLine(words))
-    return replace(layout, lines=lines), dropped
-
-
-def drop_squeezed_dots(
-    layout: Layout, probs: dict[int, NDArray[np.float32]], params: SegmentParams
-) -> Layout:
-    """The layout without dots squeezed between two letters of a word (a speck where a grid's
-    rules crossed read WEE.K); see :func:`ocr.stages.segment.words.drop_inner_dots`."""
-    digits = {key for key, p in probs.items() if CLASSES[int(p[:NUM_CLASSES].argmax())].isdigit()}
-    lines = [
-        LayoutLine(
-            [LayoutWord(drop_inner_dots(w.chars, layout.scale, digits, params)) for w in ln.words]
-        )
-        for ln in layout.lines
-    ]
-    return replace(layout, lines=lines)
-
-
-def mark_line_commas(layout: Layout, params: SegmentParams) -> Layout:
-    """The layout with the commas among its kept characters as marks (see
-    :func:`ocr.stages.segment.words.mark_commas`): after the clutter stages, so a rule's
-    remnant or a torn edge they dropped is not brought back as punctuation. A comma ends
-    its word (one is written before a space: HI,MY read as one word with the comma in it),
-    and one that made a word of its own ends the word before it."""
-    lines: list[LayoutLine] = []
-    for ln in layout.lines:
-        marked = iter(mark_commas([c for w in ln.words for c in w.chars], params))
-        words: list[list[CharBox]] = []
-        for w in ln.words:
-            current: list[CharBox] = []
-            for c in (next(marked) for _ in w.chars):
-                current.append(c)
-                if c.mark == ",":
-                    words.append(current)
-                    current = []
-            if current:
-                words.append(current)
-        merged: list[list[CharBox]] = []
-        for chars in words:
-            if merged and not any(c.kind == "char" for c in chars):
-                merged[-1] = [*merged[-1], *chars]
-            else:
-                merged.append(chars)
-        lines.append(LayoutLine([LayoutWord(chars) for chars in merged]))
-    return replace(layout, lines=lines)
 
 
 def page_warnings(
@@ -442,7 +361,11 @@ def transcribe_page(
     colour_ids = ctx.run("colour", coloured_marks, layout, source, after_decoding)
     layout, coloured = drop_boxes(layout, colour_ids - kept)
     dropped += doodles + faint + coloured
-    layout = drop_squeezed_dots(layout, by_box, options.segment)
+    read = sum(c.kind == "char" for ln in layout.lines for w in ln.words for c in w.chars)
+    layout = drop_stray_marks(layout, by_box, options.segment)
+    dropped += read - sum(
+        c.kind == "char" for ln in layout.lines for w in ln.words for c in w.chars
+    )
     layout = mark_line_commas(layout, options.segment)
     if page_glyphs and dropped == page_glyphs and not found.fields and not prints:
         raise blank

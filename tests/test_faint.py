@@ -13,11 +13,12 @@ from numpy.typing import NDArray
 from ocr.io.imageio import PageImage
 from ocr.model.classes import CLASSES
 from ocr.model.store import Recognizer, load_model
-from ocr.pipeline import drop_boxes, transcribe_page
+from ocr.pipeline import transcribe_page
 from ocr.stages import segment as sg
 from ocr.stages.binarize import Scale
 from ocr.stages.faint import FaintParams, box_darkness, faint_chars, percentile
 from ocr.stages.printread import Resampled
+from ocr.stages.prune import drop_boxes
 from ocr.synth import SynthStyle, make_pages
 from ocr.textdist import cer
 

@@ -11,8 +11,9 @@ import pytest
 from ocr.io.imageio import PageImage
 from ocr.model.classes import CLASS_INDEX, NOT_CHAR_INDEX, NUM_OUTPUTS
 from ocr.model.store import Recognizer, load_model
-from ocr.pipeline import drop_clutter, drop_squeezed_dots, mark_line_commas, transcribe_page
+from ocr.pipeline import transcribe_page
 from ocr.stages.binarize import Scale
+from ocr.stages.prune import drop_clutter, drop_stray_marks, mark_line_commas
 from ocr.stages.segment import CharBox, Layout, Line, SegmentParams, Word
 from ocr.synth import SynthPage, SynthStyle, make_pages
 from ocr.synth.paper import char_height, grid_paper, lined_paper, marker_shapes
@@ -110,9 +111,9 @@ def test_a_dot_squeezed_between_letters_goes_between_digits_stays() -> None:
     letters = {id(e): reads(CLASS_INDEX["E"]), id(k): reads(CLASS_INDEX["K"])}
     digits = {id(e): reads(CLASS_INDEX["3"]), id(k): reads(CLASS_INDEX["5"])}
     params = SegmentParams()
-    kept = drop_squeezed_dots(layout, letters, params)
+    kept = drop_stray_marks(layout, letters, params)
     assert [c.kind for c in kept.lines[0].words[0].chars] == ["char", "char"]
-    assert drop_squeezed_dots(layout, digits, params).lines[0].words[0].chars == [e, dot, k]
+    assert drop_stray_marks(layout, digits, params).lines[0].words[0].chars == [e, dot, k]
 
 
 def test_a_comma_ends_its_word_and_one_alone_joins_the_word_before() -> None:

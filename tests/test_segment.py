@@ -453,25 +453,20 @@ def test_a_dot_squeezed_between_two_letters_is_dropped_a_spaced_one_kept() -> No
 
 
 def test_a_sliver_of_a_vertical_rule_is_no_full_stop_and_a_pens_tick_is() -> None:
-    from ocr.stages.segment.words import drop_inner_dots
+    from ocr.stages.segment.words import drop_slivers
 
     scale = Scale(char_height=40.0, stroke_width=4.0)
-    own = np.ones((40, 24), dtype=bool)
 
-    def char(x: int) -> sg.CharBox:
-        return sg.CharBox(x, 0, x + 24, 40, "char", own)
+    def box(x: int, w: int, h: int, kind: str = "mark") -> sg.CharBox:
+        mark = "." if kind == "mark" else ""
+        return sg.CharBox(x, 40 - h, x + w, 40, kind, np.ones((h, w), dtype=bool), mark)  # type: ignore[arg-type]
 
-    def mark(x: int, w: int, h: int) -> sg.CharBox:
-        return sg.CharBox(x, 40 - h, x + w, 40, "mark", np.ones((h, w), dtype=bool), ".")
-
-    # A 2 px wide, 12 px tall piece of a grid line in a wide gap, and one after the word.
-    sliver, end = mark(40, 2, 12), mark(90, 2, 12)
-    word = [char(0), sliver, char(60), end]
-    assert [b.kind for b in drop_inner_dots(word, scale)] == ["char", "char"]
-    # A pen's tick as wide as its stroke (4 px), and a round dot, stay.
-    tick, dot = mark(40, 4, 12), mark(90, 4, 4)
-    word = [char(0), tick, char(60), dot]
-    assert drop_inner_dots(word, scale) == word
+    # 2 px wide pieces of a grid line: 12 px (a "dot") and 36 px (an "I") tall.
+    word = [box(0, 24, 40, "char"), box(40, 2, 12), box(60, 24, 40, "char"), box(90, 2, 36, "char")]
+    assert [b.x0 for b in drop_slivers(word, scale)] == [0, 60]
+    # A pen's tick and a round dot, as wide as its stroke (4 px), and a pen's 1 stay.
+    word = [box(0, 24, 40, "char"), box(40, 4, 12), box(60, 4, 36, "char"), box(90, 4, 4)]
+    assert drop_slivers(word, scale) == word
 
 
 def test_a_short_part_hanging_below_the_baseline_is_a_comma() -> None:

@@ -155,17 +155,20 @@ class SegmentParams:
     the short vertical ticks many writers make for a full stop) is a dot."""
 
     sliver_aspect: float = 2.5
-    """A dot at least this many times taller than wide...
-
-    ...and narrower than ``sliver_width_sw`` is a sliver of a printed vertical rule left
-    between two letters or after a word (a grid's line where a stroke ended on it), not a
-    full stop: dropped with the squeezed dots. Validation grid scenes 9.54 -> 8.76% CER
-    (1.5 sw: 8.53; aspect alone 2.0 / 2.5 / 3.0 / 4.0: 8.53 / 8.53 / 8.58 / 8.76), drawings
-    3.44% (3.40 with 1.5 sw), every other kind unchanged."""
+    """A dot or character at least this many times taller than wide and thinner than the pen
+    (``sliver_width_sw``, ``sliver_char_sw``) is a sliver of a printed vertical rule, not a
+    full stop, an I or a 1 (see :func:`ocr.stages.segment.words.drop_slivers`). Dots:
+    validation grid scenes 9.54 -> 8.76% CER (1.5 sw: 8.53, drawings 3.44 -> 3.40; aspect
+    alone 2.0 / 2.5 / 3.0 / 4.0: 8.53 / 8.53 / 8.58 / 8.76); characters: 8.76 -> 8.34% (1.0
+    sw: 8.25, shadow and drawings +0.04); every other kind and plain pages unchanged."""
 
     sliver_width_sw: float = 1.0
-    """(in stroke widths) A pen's tick for a full stop is as wide as its stroke; printed
-    rules are thinner than the pen."""
+    """(stroke widths) A pen's tick for a full stop is as wide as its stroke; printed rules
+    are thinner than the pen."""
+
+    sliver_char_sw: float = 0.8
+    """(stroke widths) A pen's I or 1 is at least as wide as its stroke, and its box a little
+    wider where it slants."""
 
     inner_dot_gap_ch: float = 0.4
     """A dot between two letters of a word whose gap (between the letters, in ch) is narrower

@@ -150,9 +150,7 @@ def drop_inner_dots(
     """The word without dots squeezed between two of its letters: a full stop inside a word
     (U.S.A.) needs a gap of its own between the letters, a speck left where a grid's rules
     crossed (WEE.K) or a letter's broken-off end does not. A dot between two boxes read as
-    digits (identities in ``digits``) stays: a decimal point or a date's is written tight.
-    Anywhere in the word, a "dot" far taller than wide and thinner than the pen goes too: a
-    sliver of a printed vertical rule (``SegmentParams.sliver_aspect``)."""
+    digits (identities in ``digits``) stays: a decimal point or a date's is written tight."""
     chars = [b for b in word if b.kind == "char"]
     limit = params.inner_dot_gap_ch * scale.char_height
 
@@ -167,14 +165,27 @@ def drop_inner_dots(
             return False
         return right.x0 - left.x1 < limit
 
-    def sliver(m: CharBox) -> bool:
-        width = m.x1 - m.x0
-        thin = width < params.sliver_width_sw * scale.stroke_width
-        return thin and m.y1 - m.y0 >= params.sliver_aspect * max(1, width)
+    return [b for b in word if not (b.kind == "mark" and b.mark == "." and squeezed(b))]
 
-    return [
-        b for b in word if not (b.kind == "mark" and b.mark == "." and (squeezed(b) or sliver(b)))
-    ]
+
+def drop_slivers(
+    word: Sequence[CharBox], scale: Scale, params: SegmentParams = DEFAULT_PARAMS
+) -> list[CharBox]:
+    """The word without slivers of printed vertical rules: boxes ``sliver_aspect`` times
+    taller than wide and thinner than the pen (a dot under ``sliver_width_sw``, a character
+    under ``sliver_char_sw`` stroke widths). On grid paper a piece of a line is left where a
+    stroke ended on it or beside a letter, read as a full stop (2.018) or as an I or 1
+    (THIINGS); a pen's tick, 1 or I is as wide as its stroke."""
+
+    def sliver(b: CharBox) -> bool:
+        width = b.x1 - b.x0
+        limit = params.sliver_width_sw if b.kind == "mark" else params.sliver_char_sw
+        if b.kind == "mark" and b.mark != ".":
+            return False
+        thin = width < limit * scale.stroke_width
+        return thin and b.y1 - b.y0 >= params.sliver_aspect * max(1, width)
+
+    return [b for b in word if not sliver(b)]
 
 
 def mark_commas(boxes: Sequence[CharBox], params: SegmentParams = DEFAULT_PARAMS) -> list[CharBox]:
