@@ -361,11 +361,8 @@ def transcribe_page(
     colour_ids = ctx.run("colour", coloured_marks, layout, source, after_decoding)
     layout, coloured = drop_boxes(layout, colour_ids - kept)
     dropped += doodles + faint + coloured
-    read = sum(c.kind == "char" for ln in layout.lines for w in ln.words for c in w.chars)
-    layout = drop_stray_marks(layout, by_box, options.segment)
-    dropped += read - sum(
-        c.kind == "char" for ln in layout.lines for w in ln.words for c in w.chars
-    )
+    layout, stray = drop_stray_marks(layout, by_box, options.segment)
+    dropped += stray
     layout = mark_line_commas(layout, options.segment)
     if page_glyphs and dropped == page_glyphs and not found.fields and not prints:
         raise blank

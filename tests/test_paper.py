@@ -111,9 +111,10 @@ def test_a_dot_squeezed_between_letters_goes_between_digits_stays() -> None:
     letters = {id(e): reads(CLASS_INDEX["E"]), id(k): reads(CLASS_INDEX["K"])}
     digits = {id(e): reads(CLASS_INDEX["3"]), id(k): reads(CLASS_INDEX["5"])}
     params = SegmentParams()
-    kept = drop_stray_marks(layout, letters, params)
+    kept, chars_gone = drop_stray_marks(layout, letters, params)
     assert [c.kind for c in kept.lines[0].words[0].chars] == ["char", "char"]
-    assert drop_stray_marks(layout, digits, params).lines[0].words[0].chars == [e, dot, k]
+    assert chars_gone == 0  # a dot is no character
+    assert drop_stray_marks(layout, digits, params)[0].lines[0].words[0].chars == [e, dot, k]
 
 
 def test_a_comma_ends_its_word_and_one_alone_joins_the_word_before() -> None:

@@ -325,12 +325,10 @@ def hysteresis(dark: NDArray[np.floating], low: float, high: float) -> BoolImage
     eight = np.ones((3, 3), dtype=bool)
     faint = dark > low
     labels, n = ndi.label(faint, structure=eight)
-    seeds = dark > high
-    keep = np.zeros(n + 1, dtype=bool)
-    keep[labels.ravel()[np.flatnonzero(seeds.ravel())]] = True
-    keep[0] = False
-    size = np.zeros(n + 1, dtype=np.intp)
-    size[1:] = label_boxes(labels, n).area
+    seeds = np.flatnonzero((dark > high).ravel())
+    keep = _seeded(labels, n, seeds)
+    # Every faint pixel is labelled: counting labels there is the components' sizes.
+    size = np.bincount(labels.ravel()[np.flatnonzero(faint.ravel())], minlength=n + 1)
     kept_mass = int(size[keep].sum())
     if kept_mass == 0:
         return select(labels, keep)
@@ -344,10 +342,16 @@ def hysteresis(dark: NDArray[np.floating], low: float, high: float) -> BoolImage
     ghost_level = float(np.max(peak[ghosts]))
     low2 = min(high, ghost_level * GHOST_LOW_MARGIN)
     labels, n = ndi.label(dark > low2, structure=eight)
+    return select(labels, _seeded(labels, n, seeds))
+
+
+def _seeded(labels: NDArray[np.int32], n: int, seeds: NDArray[np.intp]) -> NDArray[np.bool_]:
+    """Per label 0..n: whether any of the ``seeds`` (flat pixel indices) lies on it (label 0,
+    the background, never)."""
     keep = np.zeros(n + 1, dtype=bool)
-    keep[labels.ravel()[np.flatnonzero(seeds.ravel())]] = True
+    keep[labels.ravel()[seeds]] = True
     keep[0] = False
-    return select(labels, keep)
+    return keep
 
 
 def boundary_pixels(mask: BoolImage) -> int:

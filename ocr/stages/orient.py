@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 from ocr.model.classes import CLASSES
 from ocr.model.store import Recognizer
 from ocr.stages.binarize import PreparedPage, estimate_scale
-from ocr.stages.normalize import normalize_batch
+from ocr.stages.normalize import SIZE, normalize_batch
 from ocr.stages.segment import Component, Components, find_components
 
 FloatImage = NDArray[np.float32]
@@ -188,6 +188,7 @@ def find_orientation(
     # quarter turns. Either halves the recognizer's work.
     direction = line_direction(parts, params)
     tried = {"horizontal": (2,), "vertical": (1, 3)}.get(direction or "", (1, 2, 3))
+    probe = np.zeros((0, SIZE, SIZE), dtype=np.float32)
     if len(parts) > params.probe_glyphs:
         probe = normalize_batch(glyph_crops(page, comps, parts[: params.probe_glyphs]))
         turns = np.concatenate([np.rot90(probe, k, axes=(1, 2)) for k in (0, *tried)])
@@ -198,7 +199,9 @@ def find_orientation(
             for k, m in zip(tried, means[1:], strict=True):
                 scores[k] = float(m)
             return Orientation(0, tuple(scores), params.probe_glyphs)
-    glyphs = normalize_batch(glyph_crops(page, comps, parts))
+    # The probe's glyphs are normalized already; only the rest are.
+    rest = normalize_batch(glyph_crops(page, comps, parts[len(probe) :]))
+    glyphs = np.concatenate([probe, rest])
     upright = float(char_confidence(recognizer, glyphs).mean())
     if upright >= params.upright_confident:
         return Orientation(0, (upright,), len(parts))

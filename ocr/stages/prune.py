@@ -32,9 +32,9 @@ def drop_clutter(
 
 
 def drop_boxes(layout: Layout, gone: set[int]) -> tuple[Layout, int]:
-    """The layout without the character boxes whose identities are in ``gone``; words left
-    without characters go with their marks, lines left empty go. Returns how many of the
-    layout's boxes went."""
+    """The layout without the boxes (characters or marks) whose identities are in ``gone``;
+    words left without characters go with their marks, lines left empty go. Returns how many
+    of the layout's character boxes went."""
     if not gone:
         return layout, 0
     lines: list[LayoutLine] = []
@@ -42,8 +42,8 @@ def drop_boxes(layout: Layout, gone: set[int]) -> tuple[Layout, int]:
     for line in layout.lines:
         words = []
         for word in line.words:
-            chars = [c for c in word.chars if c.kind != "char" or id(c) not in gone]
-            dropped += len(word.chars) - len(chars)
+            chars = [c for c in word.chars if id(c) not in gone]
+            dropped += sum(c.kind == "char" and id(c) in gone for c in word.chars)
             if any(c.kind == "char" for c in chars):
                 words.append(LayoutWord(chars))
         if words:
@@ -53,23 +53,21 @@ def drop_boxes(layout: Layout, gone: set[int]) -> tuple[Layout, int]:
 
 def drop_stray_marks(
     layout: Layout, probs: dict[int, NDArray[np.float32]], params: SegmentParams
-) -> Layout:
+) -> tuple[Layout, int]:
     """The layout without dots squeezed between two letters of a word (a speck where a grid's
     rules crossed read WEE.K; see :func:`ocr.stages.segment.words.drop_inner_dots`) and
     without slivers of printed vertical rules read as dots, I or 1
-    (:func:`ocr.stages.segment.words.drop_slivers`)."""
+    (:func:`ocr.stages.segment.words.drop_slivers`), as :func:`drop_boxes` drops them.
+    Returns how many character boxes went."""
     digits = {key for key, p in probs.items() if CLASSES[int(p[:NUM_CLASSES].argmax())].isdigit()}
-    lines: list[LayoutLine] = []
+    gone: set[int] = set()
     for ln in layout.lines:
-        words = []
         for w in ln.words:
-            chars = drop_inner_dots(w.chars, layout.scale, digits, params)
-            chars = drop_slivers(chars, layout.scale, params)
-            if any(c.kind == "char" for c in chars):  # marks alone go with their word
-                words.append(LayoutWord(chars))
-        if words:
-            lines.append(LayoutLine(words))
-    return replace(layout, lines=lines)
+            kept = drop_slivers(
+                drop_inner_dots(w.chars, layout.scale, digits, params), layout.scale, params
+            )
+            gone |= {id(c) for c in w.chars} - {id(c) for c in kept}
+    return drop_boxes(layout, gone)
 
 
 def mark_line_commas(layout: Layout, params: SegmentParams) -> Layout:
