@@ -404,7 +404,10 @@ def test_a_summary_the_broker_lost_is_sent_again_and_the_batch_finishes(
             os.kill(pid, signal.SIGSTOP)
         try:
             deadline = time.monotonic() + 30
-            while not (summary := ours(client.lrange("ocr", 0, -1), "finish_batch", b"")):
+            # This batch's summary only (its chunks' results name its files): an earlier
+            # attempt's summary, put back by the visibility timeout, was once taken instead
+            # and this batch ran to its end with nothing to resend.
+            while not (summary := ours(client.lrange("ocr", 0, -1), "finish_batch", tag)):
                 if time.monotonic() > deadline:  # a worker stopped with a fetch pending took it
                     break
                 time.sleep(0.01)
